@@ -1,0 +1,82 @@
+"""Read every notice in a corpus directory, keeping the good ones and naming the bad ones."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus.models import Document, Passage
+from corpus.parser import parse_notice
+from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, read_notice_text
+
+DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
+# Bump when parsing changes, so that indexes built by an older parser are rebuilt.
+PARSER_VERSION = "1"
+
+
+class CorpusError(ValueError):
+    """The corpus directory itself is unusable (missing, or holding no notices)."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A parsed notice: its document record and its passages."""
+
+    document: Document
+    passages: list[Passage]
+
+
+@dataclass
+class Corpus:
+    """The notices of a directory that parsed, and an error for each file that did not."""
+
+    notices: list[Notice] = field(default_factory=list)
+    errors: list[NoticeFileError] = field(default_factory=list)
+
+    @property
+    def passages(self) -> list[Passage]:
+        return [passage for notice in self.notices for passage in notice.passages]
+
+
+def notice_files(corpus_dir: Path) -> list[Path]:
+    """The notice files (.txt, .html, .htm) directly inside ``corpus_dir``, sorted by name."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"{corpus_dir}: corpus directory does not exist")
+    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in NOTICE_SUFFIXES)
+    if not files:
+        raise CorpusError(f"{corpus_dir}: contains no notice files ({', '.join('*' + s for s in NOTICE_SUFFIXES)})")
+    return files
+
+
+def load_notice(path: Path) -> Notice:
+    """Read and parse one notice file; raise NoticeFileError naming the file if it is not a usable notice."""
+    text = read_notice_text(path)
+    document, passages = parse_notice(path.stem, text, path.name)
+    if not passages:
+        raise NoticeFileError(path, "has text but no clause could be found in it")
+    return Notice(document, passages)
+
+
+def load_corpus(corpus_dir: Path) -> Corpus:
+    """Parse every notice file in ``corpus_dir``; a bad file is reported in ``errors``, never half-read."""
+    corpus = Corpus()
+    seen: dict[str, Path] = {}
+    for path in notice_files(corpus_dir):
+        if path.stem in seen:
+            corpus.errors.append(NoticeFileError(path, f"has the same document id as {seen[path.stem].name}"))
+            continue
+        try:
+            corpus.notices.append(load_notice(path))
+            seen[path.stem] = path
+        except NoticeFileError as exc:
+            corpus.errors.append(exc)
+    return corpus
+
+
+def corpus_fingerprint(corpus_dir: Path) -> str:
+    """A hash of the corpus files' names and bytes and of the parser version: equal hashes parse alike."""
+    digest = hashlib.sha256(f"parser={PARSER_VERSION}".encode())
+    for path in notice_files(corpus_dir):
+        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()

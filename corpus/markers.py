@@ -1,0 +1,157 @@
+"""Recognise what one line of a notice is: a numbered marker, a date, page chrome, an attachment heading.
+
+Markers accept full- and half-width punctuation and digits, since notices mix both.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+
+_CN_VALUE = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
+_CN_DIGITS = "〇零一二三四五六七八九"
+_CN = "[〇零一二三四五六七八九十百两]+"
+_NUM = "[0-9０-９]+"
+_OPEN = "[(（]"
+_CLOSE = "[)）]"
+
+
+class Level(IntEnum):
+    """Depth of a marker in the usual hierarchy of a Chinese notice (smaller is higher)."""
+
+    CHAPTER = 0  # 第一章
+    SECTION = 1  # 第一节
+    PART = 2  # 一、
+    SUBPART = 3  # (一)
+    ITEM = 4  # 1.
+    SUBITEM = 5  # (1)
+    ARTICLE = 6  # 第一条: an article owns everything below it up to the next article
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A numbered marker at the start of a line, e.g. ``(二)`` with number 2 and the text after it."""
+
+    level: Level
+    label: str
+    number: int
+    rest: str
+
+
+_MARKER_PATTERNS: tuple[tuple[Level, re.Pattern[str]], ...] = (
+    (Level.CHAPTER, re.compile(rf"^(第({_CN}|{_NUM})章)\s*")),
+    (Level.SECTION, re.compile(rf"^(第({_CN}|{_NUM})节)\s*")),
+    (Level.ARTICLE, re.compile(rf"^(第({_CN}|{_NUM})条)\s*")),
+    (Level.PART, re.compile(rf"^(({_CN})[、,，])\s*")),
+    (Level.SUBPART, re.compile(rf"^({_OPEN}({_CN}){_CLOSE})\s*")),
+    (Level.ITEM, re.compile(rf"^(({_NUM})(?:[.．](?![0-9０-９])|、))\s*")),
+    (Level.SUBITEM, re.compile(rf"^({_OPEN}({_NUM}){_CLOSE})\s*")),
+)
+
+_CHROME = re.compile(
+    r"^(当前位置|您的位置|首页\s*[>›»]|回到顶部|返回顶部|打印本页|关闭窗口|【?打印】?$|【?关闭】?$|分享到|扫一扫|"
+    r"网站地图|版权所有|主办单位|承办单位|技术支持|联系我们|责任编辑|.*ICP备)"
+    r"|点击(数|量|率|次数)?\s*[:：]\s*\d+|字体\s*[:：]?\s*【?大】?\s*【?中】?\s*【?小】?"
+)
+_PUBLISHED = re.compile(r"(发布时间|发布日期|发文日期|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
+_DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_CN})月({_NUM}|{_CN})日$")
+_ANNEX_HEADING = re.compile(rf"^附\s*件\s*({_NUM})?$")
+_ANNEX_LISTING = re.compile(rf"^附\s*件\s*({_NUM})?\s*[:：]\s*(.+)$")
+_SENTENCE_END = re.compile(r"[。；;！!？?]")
+_NOTICE_TITLE = re.compile(
+    r"(关于.+的(通知|决定|意见|批复|公告|通告|函)|(办法|规定|条例|细则|方案|规划|意见|通知|公告|决定))$"
+)
+_LABEL = re.compile(r"^([\u4e00-\u9fff][\u4e00-\u9fff\s]{0,5})[:：]")
+
+
+def parse_marker(line: str) -> Marker | None:
+    """Return the numbered marker that starts ``line``, or None."""
+    for level, pattern in _MARKER_PATTERNS:
+        match = pattern.match(line)
+        if match:
+            return Marker(level, match.group(1), to_int(match.group(2)), line[match.end() :])
+    return None
+
+
+def to_int(numeral: str) -> int:
+    """Convert an Arabic (half- or full-width) or Chinese numeral up to 999 to an int."""
+    if numeral.isdigit():
+        return int(numeral)
+    if "十" not in numeral and "百" not in numeral:  # digit by digit: 二〇二〇
+        return int("".join(str(_CN_VALUE[ch]) for ch in numeral))
+    total, digit = 0, 0
+    for ch in numeral:
+        if ch in "十百":
+            total += (digit or 1) * (10 if ch == "十" else 100)
+            digit = 0
+        else:
+            digit = _CN_VALUE[ch]
+    return total + digit
+
+
+def is_page_chrome(line: str) -> bool:
+    """True for a line that belongs to a web page's furniture (breadcrumbs, hit counters, 回到顶部)."""
+    return bool(_CHROME.search(line)) and len(line) <= 80
+
+
+def published_date(line: str) -> str | None:
+    """The ISO date of a ``发布时间:2020-02-20`` line, or None."""
+    match = _PUBLISHED.search(line)
+    if not match or len(line) > 120:
+        return None
+    year, month, day = (int(g) for g in match.groups()[1:])
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def signing_date(line: str) -> str | None:
+    """The ISO date of a line that is only a date, such as ``2020年1月22日`` or ``二〇二〇年一月二十二日``."""
+    match = _DATE_LINE.match(line.replace(" ", ""))
+    if not match:
+        return None
+    year, month, day = (to_int(g) for g in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def annex_heading(line: str) -> str | None:
+    """For a line that opens an attachment (``附件`` or ``附件2``), its label; else None."""
+    match = _ANNEX_HEADING.match(line)
+    return f"附件{match.group(1) or ''}" if match else None
+
+
+def annex_listing(line: str) -> tuple[str, str] | None:
+    """For a ``附件:标题`` line that lists an attachment, its label and title; else None."""
+    match = _ANNEX_LISTING.match(line)
+    return (f"附件{match.group(1) or ''}", match.group(2).strip()) if match else None
+
+
+def is_notice_title(line: str) -> bool:
+    """True for a line shaped like the title of a notice (关于…的通知, …办法, …方案)."""
+    return len(line) <= 100 and not _SENTENCE_END.search(line) and bool(_NOTICE_TITLE.search(line))
+
+
+def is_short_line(line: str) -> bool:
+    """True for a line too short to be a clause: a name in a list, a heading, a signature."""
+    return len(line) <= 40 and not _SENTENCE_END.search(line)
+
+
+def line_label(line: str) -> str | None:
+    """The label of a ``组  长:鹿心社`` line (``组长``), or None."""
+    match = _LABEL.match(line)
+    return re.sub(r"\s+", "", match.group(1)) if match else None
+
+
+def lead_phrase(text: str, limit: int = 40) -> str:
+    """The first sentence of ``text`` when it is short enough to be a title (培育国际贸易新业态新模式), else ''."""
+    match = _SENTENCE_END.search(text)
+    first = text[: match.start()] if match else text
+    first = first.strip().rstrip(":：")
+    return first if 0 < len(first) <= limit and not re.search("[,，]", first) else ""
+
+
+def has_body_after_lead(text: str) -> bool:
+    """True when ``text`` says more than its lead phrase, i.e. it is a clause and not just a heading."""
+    match = _SENTENCE_END.search(text)
+    if match is None:
+        return len(text) > 40
+    return bool(text[match.end() :].strip())

@@ -1,0 +1,79 @@
+"""Turn a notice file on disk into text: decode it and, for saved web pages, extract the page's text."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+NOTICE_SUFFIXES = (".txt", ".html", ".htm")
+
+_HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|div|p)\b", re.IGNORECASE)
+_DROPPED_TAGS = ("head", "script", "style", "noscript", "iframe", "svg", "nav", "header", "footer", "form", "button")
+_BLOCK_TAGS = (
+    "p", "div", "li", "tr", "table", "section", "article", "main", "aside",
+    "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote", "ul", "ol", "dd", "dt",
+)  # fmt: skip
+
+
+class NoticeFileError(ValueError):
+    """A notice file that cannot be read as a notice; the message names the file and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+def read_notice_text(path: Path) -> str:
+    """Return the text of the notice in ``path``: UTF-8 or GB18030/GBK, plain text or a saved HTML page."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise NoticeFileError(path, f"cannot be read ({exc.strerror})") from exc
+    if not raw.strip():
+        raise NoticeFileError(path, "is empty")
+    if b"\x00" in raw[:8192]:
+        raise NoticeFileError(path, "is a binary file, not text (it contains NUL bytes)")
+    text = _decode(path, raw)
+    if path.suffix.lower() in (".html", ".htm") or _HTML_SNIFF.search(raw[:2048]):
+        text = html_to_text(text)
+    if _control_char_ratio(text) > 0.05:
+        raise NoticeFileError(path, "is a binary file, not text (too many control characters)")
+    if not re.search(r"[\w]", text):
+        raise NoticeFileError(path, "contains no text")
+    return text
+
+
+def html_to_text(html: str) -> str:
+    """Extract a page's text with one line per block element, dropping scripts, styles and navigation."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(_DROPPED_TAGS):
+        tag.decompose()
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    lines = (re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in soup.get_text().splitlines())
+    return "\n\n".join(line for line in lines if line)
+
+
+def _decode(path: Path, raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as utf8_error:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            bad = raw[utf8_error.start]
+            raise NoticeFileError(
+                path,
+                f"is neither UTF-8 nor GB18030/GBK text (undecodable byte 0x{bad:02x} at offset {utf8_error.start})",
+            ) from utf8_error
+
+
+def _control_char_ratio(text: str) -> float:
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    return controls / max(len(text), 1)

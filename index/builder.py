@@ -1,0 +1,108 @@
+"""Build an index from a corpus, or reuse the stored one when corpus and embedder are unchanged."""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from tqdm import tqdm
+
+from corpus.loader import Corpus, corpus_fingerprint, load_corpus
+from corpus.reader import NoticeFileError
+from index.bm25 import BM25Index
+from index.dense import DenseIndex
+from index.embedders import Embedder
+from index.hybrid import HybridIndex
+from index.store import FORMAT_VERSION, IndexStore
+from index.tokenizer import Tokenizer, corpus_words
+
+
+class IndexBuildError(RuntimeError):
+    """The corpus could not be indexed and there is no earlier index to fall back on."""
+
+    def __init__(self, message: str, errors: list[NoticeFileError]) -> None:
+        super().__init__(message + "".join(f"\n  {error}" for error in errors))
+        self.errors = errors
+
+
+@dataclass
+class IndexReport:
+    """What ``ensure_index`` did: ``loaded`` the stored build, ``built`` a new one, or ``kept`` the stored
+    one because the corpus had bad files (listed in ``errors``)."""
+
+    action: str
+    seconds: float
+    index_dir: Path
+    errors: list[NoticeFileError] = field(default_factory=list)
+
+
+def build_index(corpus: Corpus, embedder: Embedder, fingerprint: str, progress: bool = True) -> HybridIndex:
+    """Tokenize and embed every passage of ``corpus`` into a new in-memory index."""
+    passages = corpus.passages
+    tokenizer = Tokenizer(corpus_words(passages))
+    bm25 = BM25Index([tokenizer.tokenize(passage.body) for passage in passages])
+    with tqdm(total=len(passages), desc="embedding passages", unit="passage", disable=not progress) as bar:
+        vectors = embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "corpus_fingerprint": fingerprint,
+        "embedder": {"id": embedder.id, "dim": embedder.dim},
+        "documents": [notice.document.doc_id for notice in corpus.notices],
+        "passage_count": len(passages),
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {
+            "python": platform.python_version(),
+            **{package: version(package) for package in ("policyqa", "faiss-cpu", "rank-bm25", "jieba", "numpy")},
+        },
+    }
+    return HybridIndex(
+        documents=[notice.document for notice in corpus.notices],
+        passages=passages,
+        tokenizer=tokenizer,
+        bm25=bm25,
+        dense=DenseIndex.from_vectors(vectors),
+        embedder=embedder,
+        manifest=manifest,
+    )
+
+
+def ensure_index(
+    corpus_dir: Path, index_dir: Path, embedder: Embedder, force: bool = False, progress: bool = True
+) -> tuple[HybridIndex, IndexReport]:
+    """Load the stored index if it was built from this corpus with this embedder; else rebuild it.
+
+    A corpus with a bad file is not indexed: the stored index (if it suits ``embedder``)
+    stays served and the report lists the errors; with no such index, IndexBuildError.
+    """
+    started = time.perf_counter()
+    store = IndexStore(index_dir)
+    fingerprint = corpus_fingerprint(corpus_dir)
+    manifest = store.manifest()
+    usable = (
+        manifest is not None
+        and manifest.get("format_version") == FORMAT_VERSION
+        and (manifest["embedder"]["id"] == embedder.id)
+    )
+    if usable and not force and manifest is not None and manifest["corpus_fingerprint"] == fingerprint:
+        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, index_dir)
+
+    corpus = load_corpus(corpus_dir)
+    if corpus.errors:
+        if usable:
+            return store.load(embedder), IndexReport("kept", time.perf_counter() - started, index_dir, corpus.errors)
+        raise IndexBuildError(
+            f"{corpus_dir}: not indexed, {len(corpus.errors)} file(s) are not usable notices:", corpus.errors
+        )
+
+    build = store.new_build()  # made first, so an interrupted build is visible as a directory without a manifest
+    try:
+        index = build_index(corpus, embedder, fingerprint, progress=progress)
+    except BaseException:
+        store.discard(build)
+        raise
+    store.commit(index, build)
+    return index, IndexReport("built", time.perf_counter() - started, index_dir)

@@ -1,0 +1,26 @@
+"""Dependencies that routes declare to get at the service's state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from index import HybridIndex
+from service.errors import NotReady
+from service.state import ServiceState
+
+
+def get_state(request: Request) -> ServiceState:
+    return request.app.state.service
+
+
+def get_index(state: Annotated[ServiceState, Depends(get_state)]) -> HybridIndex:
+    """The loaded index; 503 while it is loading or if it failed to load."""
+    if state.index is None:
+        raise NotReady(state.load_error or "the index is still loading; retry shortly", headers={"Retry-After": "2"})
+    return state.index
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+IndexDep = Annotated[HybridIndex, Depends(get_index)]

@@ -1,0 +1,32 @@
+"""Browse what is indexed: the notices, and any passage by its id."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter
+
+from service.deps import IndexDep
+from service.errors import NotFound
+from service.schemas import DocumentList, DocumentOut, ErrorResponse, PassageOut
+
+router = APIRouter(prefix="/v1", tags=["documents"], responses={503: {"model": ErrorResponse}})
+
+
+@router.get("/documents", response_model=DocumentList, summary="The indexed notices")
+def list_documents(index: IndexDep) -> DocumentList:
+    counts = Counter(passage.doc_id for passage in index.passages)
+    return DocumentList(documents=[DocumentOut.from_document(doc, counts[doc.doc_id]) for doc in index.documents])
+
+
+@router.get(
+    "/passages/{passage_id:path}",
+    response_model=PassageOut,
+    responses={404: {"model": ErrorResponse}},
+    summary="One passage by its id",
+)
+def get_passage(passage_id: str, index: IndexDep) -> PassageOut:
+    passage = index.get_passage(passage_id)
+    if passage is None:
+        raise NotFound(f"no passage with id {passage_id!r}")
+    return PassageOut.from_passage(passage)

@@ -1,0 +1,20 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from service.deps import IndexDep
+from service.schemas import ErrorResponse, Status
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Status, summary="The process is up")
+def healthz() -> Status:
+    return Status(status="ok")
+
+
+@router.get("/readyz", response_model=Status, responses={503: {"model": ErrorResponse}}, summary="The index is loaded")
+def readyz(index: IndexDep) -> Status:
+    return Status(status="ready")

@@ -1,0 +1,171 @@
+"""The HTTP API's request and response models (also the CLI's ``--json`` output)."""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from corpus.models import Document, Passage
+from index.hybrid import Hit
+
+Mode = Literal["hybrid", "bm25", "dense"]
+MAX_QUERY_CHARS = 500
+MAX_TOP_K = 50
+
+
+def _clean_query(value: str) -> str:
+    """Drop lone surrogates, turn control characters into spaces; refuse what is then blank."""
+    kept = (" " if unicodedata.category(ch) == "Cc" else ch for ch in value if not 0xD800 <= ord(ch) <= 0xDFFF)
+    cleaned = " ".join("".join(kept).split())
+    if not cleaned:
+        raise ValueError("query is empty or only whitespace")
+    return cleaned
+
+
+QueryText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["钦州港片区能做汽车平行进口吗？"]),
+    AfterValidator(_clean_query),
+]
+TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many clauses to return.")]
+
+
+class SearchFilters(BaseModel):
+    """Restrict a search to one notice and/or to sections whose heading contains a phrase."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str | None = Field(None, max_length=200, examples=["guangxi-ftz-implementation-plan-2020"])
+    section: str | None = Field(None, max_length=100, examples=["主要任务"])
+
+
+class SearchRequest(BaseModel):
+    """A question and how to rank the clauses that answer it."""
+
+    query: QueryText
+    top_k: TopK = 5
+    mode: Mode = Field("hybrid", description="hybrid: BM25 and dense fused; bm25 or dense: one leg alone.")
+    filters: SearchFilters | None = None
+
+
+class SearchParams(BaseModel):
+    """The same search as query parameters, for simple clients: ``GET /v1/search?q=…``."""
+
+    q: QueryText
+    top_k: TopK = 5
+    mode: Mode = "hybrid"
+    doc_id: str | None = Field(None, max_length=200)
+    section: str | None = Field(None, max_length=100)
+
+    def to_request(self) -> SearchRequest:
+        filters = SearchFilters(doc_id=self.doc_id, section=self.section)
+        return SearchRequest(query=self.q, top_k=self.top_k, mode=self.mode, filters=filters)
+
+
+class PassageOut(BaseModel):
+    """A clause with where it stands in its notice."""
+
+    passage_id: str
+    doc_id: str
+    article: str | None = Field(description="Article number within its section, e.g. '14'; null for unnumbered parts.")
+    title: str = Field(description="The clause's title or lead phrase.")
+    section_path: list[str]
+    citation: str = Field(description="Human-readable reference: notice, section, article.")
+    text: str
+    responsible_units: list[str]
+
+    @classmethod
+    def from_passage(cls, passage: Passage) -> PassageOut:
+        return cls(
+            passage_id=passage.passage_id,
+            doc_id=passage.doc_id,
+            article=passage.article,
+            title=passage.title,
+            section_path=list(passage.section_path),
+            citation=passage.citation,
+            text=passage.text,
+            responsible_units=list(passage.responsible_units),
+        )
+
+
+class SearchResult(BaseModel):
+    """One ranked clause."""
+
+    rank: int
+    passage_id: str
+    doc_id: str
+    article: str | None
+    title: str
+    section_path: list[str]
+    citation: str
+    text: str
+    highlight: str = Field(description="The sentence of the clause that best answers the question.")
+    score: float
+    scores: dict[str, float] = Field(description="Each leg's part in the score (bm25, dense).")
+
+    @classmethod
+    def from_hit(cls, hit: Hit, highlight: str) -> SearchResult:
+        passage = hit.passage
+        return cls(
+            rank=hit.rank,
+            passage_id=passage.passage_id,
+            doc_id=passage.doc_id,
+            article=passage.article,
+            title=passage.title,
+            section_path=list(passage.section_path),
+            citation=passage.citation,
+            text=passage.text,
+            highlight=highlight,
+            score=hit.score,
+            scores=hit.scores,
+        )
+
+
+class SearchResponse(BaseModel):
+    """Ranked clauses for a question."""
+
+    query: str
+    mode: Mode
+    results: list[SearchResult]
+    took_ms: float
+
+
+class DocumentOut(BaseModel):
+    """A notice in the index."""
+
+    doc_id: str
+    title: str
+    issuer: str | None
+    date: str | None
+    passage_count: int
+
+    @classmethod
+    def from_document(cls, document: Document, passage_count: int) -> DocumentOut:
+        return cls(
+            doc_id=document.doc_id,
+            title=document.title,
+            issuer=document.issuer,
+            date=document.date,
+            passage_count=passage_count,
+        )
+
+
+class DocumentList(BaseModel):
+    documents: list[DocumentOut]
+
+
+class Status(BaseModel):
+    status: str
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(examples=["invalid_request"])
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every error the API returns."""
+
+    error: ErrorDetail

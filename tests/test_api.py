@@ -1,0 +1,88 @@
+"""The HTTP API, served by uvicorn over a real socket."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+
+from service.settings import Settings
+from tests.conftest import DOC_ID, LiveServer
+
+
+def test_post_search_answers_with_ranked_cited_clauses(server: LiveServer) -> None:
+    response = httpx.post(f"{server.url}/v1/search", json={"query": "钦州港片区能做汽车平行进口吗？", "top_k": 3})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["query"] == "钦州港片区能做汽车平行进口吗？"
+    assert body["mode"] == "hybrid"
+    assert body["took_ms"] >= 0
+    first = body["results"][0]
+    assert first["passage_id"] == f"{DOC_ID}:3.2.14"
+    assert first["article"] == "14"
+    assert (
+        first["citation"] == "《中国(广西)自由贸易试验区建设实施方案》三、主要任务(二) 第14条 培育国际贸易新业态新模式"
+    )
+    assert first["highlight"] == "支持加快钦州保税港区向综合保税区转型,支持钦州港片区扩大汽车平行进口规模。"
+    assert set(first["scores"]) == {"bm25", "dense"}
+    assert len(body["results"]) == 3
+
+
+def test_get_search_answers_the_same(server: LiveServer) -> None:
+    query = "融资租赁公司能收外币租金吗"
+    posted = httpx.post(f"{server.url}/v1/search", json={"query": query, "mode": "bm25"}).json()
+    got = httpx.get(f"{server.url}/v1/search", params={"q": query, "mode": "bm25"}).json()
+    assert [r["passage_id"] for r in got["results"]] == [r["passage_id"] for r in posted["results"]]
+    assert got["results"][0]["article"] == "17"
+
+
+def test_health_and_readiness(server: LiveServer) -> None:
+    assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
+
+
+def test_documents_and_passages(server: LiveServer) -> None:
+    documents = httpx.get(f"{server.url}/v1/documents").json()["documents"]
+    assert documents[0]["doc_id"] == DOC_ID
+    assert documents[0]["issuer"] == "广西壮族自治区人民政府"
+    assert documents[0]["date"] == "2020-01-22"
+    assert documents[0]["passage_count"] > 45
+    passage = httpx.get(f"{server.url}/v1/passages/{DOC_ID}:3.3.17").json()
+    assert passage["article"] == "17"
+    assert "外币租金" in passage["text"]
+
+
+def test_readyz_is_503_until_the_index_is_in(tmp_path: Path) -> None:
+    # A fresh index directory: the server must build the index before it is ready.
+    server = LiveServer(Settings(index_dir=tmp_path / "index")).start(wait_ready=False)
+    try:
+        early = httpx.get(f"{server.url}/readyz")
+        assert early.status_code == 503
+        assert early.json()["error"]["code"] == "not_ready"
+        search = httpx.post(f"{server.url}/v1/search", json={"query": "外币"})
+        assert search.status_code == 503
+        assert search.headers["retry-after"] == "2"
+        deadline = time.monotonic() + 120
+        while httpx.get(f"{server.url}/readyz").status_code != 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert httpx.post(f"{server.url}/v1/search", json={"query": "外币"}).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_a_corpus_that_cannot_load_says_why(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "empty.txt").write_bytes(b"")
+    server = LiveServer(Settings(index_dir=tmp_path / "index", corpus_dir=corpus)).start(wait_ready=False)
+    try:
+        deadline = time.monotonic() + 30
+        while "empty.txt" not in (message := httpx.get(f"{server.url}/readyz").json()["error"]["message"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert "is empty" in message
+        assert httpx.get(f"{server.url}/healthz").status_code == 200
+    finally:
+        server.stop()

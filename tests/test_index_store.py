@@ -1,0 +1,138 @@
+"""The persisted index: reuse, rebuild on change, atomic swaps, and bad input that leaves it served."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import IndexBuildError, IndexStore, ensure_index
+from index.embedders import Embedder
+from tests.conftest import FIXTURES
+
+
+class CountingEmbedder:
+    """The real embedder, counting how many passages it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.id, self.dim = inner.id, inner.dim
+        self.passages_embedded = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.passages_embedded += len(texts)
+        return self.inner.embed_passages(texts, progress)
+
+
+def current_build(index_dir: Path) -> Path:
+    return (index_dir / "current").resolve()
+
+
+def test_second_load_reuses_the_stored_index(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    index_dir = tmp_path / "index"
+    first, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
+    assert report.action == "built"
+    assert counting.passages_embedded == len(first.passages)
+    build = current_build(index_dir)
+
+    second, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
+    assert report.action == "loaded"
+    assert counting.passages_embedded == len(first.passages)  # nothing embedded again
+    assert current_build(index_dir) == build
+    assert second.passages == first.passages
+    query = "融资租赁公司能收外币租金吗"
+    assert [h.passage.passage_id for h in second.search(query)] == [h.passage.passage_id for h in first.search(query)]
+
+
+def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, embedder: Embedder) -> None:
+    manifest = json.loads((default_index_dir / "current" / "manifest.json").read_text())
+    assert manifest["embedder"] == {"id": embedder.id, "dim": 384}
+    assert len(manifest["corpus_fingerprint"]) == 64
+    assert manifest["passage_count"] > 45
+    assert {"policyqa", "faiss-cpu", "rank-bm25", "jieba", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["built_at"]
+    files = {p.name for p in (default_index_dir / "current").iterdir()}
+    assert files == {
+        "manifest.json",
+        "documents.jsonl",
+        "passages.jsonl",
+        "bm25_tokens.json",
+        "user_words.txt",
+        "dense.faiss",
+    }
+
+
+def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
+    corpus_copy: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    index_dir = tmp_path / "index"
+    ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    old_build = current_build(index_dir)
+    shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
+
+    index, report = ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    assert report.action == "built"
+    assert current_build(index_dir) != old_build
+    assert {d.doc_id for d in index.documents} == {"guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"}
+    assert index.search("出口退税容缺办理", top_k=1)[0].passage.doc_id == "export-tax-rebate-service"
+
+
+def test_a_bad_file_keeps_the_earlier_index_served(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
+    index_dir = tmp_path / "index"
+    ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    build = current_build(index_dir)
+    shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
+    (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
+
+    index, report = ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    assert report.action == "kept"
+    assert [e.path for e in report.errors] == [str(corpus_copy / "broken.txt")]
+    assert current_build(index_dir) == build  # not half-updated: the good new notice waits too
+    assert [d.doc_id for d in index.documents] == ["guangxi-ftz-implementation-plan-2020"]
+    assert index.search("汽车平行进口", top_k=1)[0].passage.article == "14"
+
+
+def test_a_bad_file_with_no_earlier_index_is_an_error_naming_it(
+    corpus_copy: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    (corpus_copy / "empty.txt").write_bytes(b"")
+    with pytest.raises(IndexBuildError, match=r"empty\.txt: is empty"):
+        ensure_index(corpus_copy, tmp_path / "index", embedder, progress=False)
+    assert not (tmp_path / "index" / "current").exists()
+
+
+def test_a_build_killed_midway_leaves_the_previous_index_current(corpus_copy: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    env = {**os.environ, "POLICYQA_INDEX_DIR": str(index_dir), "POLICYQA_CORPUS_DIR": str(corpus_copy)}
+    command = [sys.executable, "-m", "service.cli", "index"]
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    build = current_build(index_dir)
+    manifest = IndexStore(index_dir).manifest()
+
+    shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
+    builder = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    builds = index_dir / "builds"
+    while len(list(builds.iterdir())) < 2 and time.monotonic() < deadline:  # wait until it writes its new build
+        time.sleep(0.02)
+    builder.send_signal(signal.SIGKILL)
+    builder.wait()
+
+    assert current_build(index_dir) == build
+    assert IndexStore(index_dir).manifest() == manifest
+    done = subprocess.run(command, env=env, capture_output=True, text=True)  # the next run finishes the job
+    assert done.returncode == 0, done.stderr
+    assert "built index: 2 notice(s)" in done.stderr

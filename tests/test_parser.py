@@ -1,0 +1,144 @@
+"""Splitting the real notice into clause-level passages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from corpus import Notice, load_notice
+from corpus.markers import parse_marker, to_int
+from tests.conftest import DOC_ID, NOTICE
+
+
+@pytest.fixture(scope="module")
+def notice() -> Notice:
+    return load_notice(NOTICE)
+
+
+def by_key(notice: Notice, key: str):
+    return next(p for p in notice.passages if p.passage_id == f"{DOC_ID}:{key}")
+
+
+def main_articles(notice: Notice):
+    return [p for p in notice.passages if p.article and not p.section_path[0].startswith("附件")]
+
+
+def test_main_body_has_exactly_45_numbered_articles_in_order(notice: Notice) -> None:
+    articles = main_articles(notice)
+    assert [p.article for p in articles] == [str(n) for n in range(1, 46)]
+    source_titles = re.findall(r"^(\d+)\. ([^。]+)。", NOTICE.read_text(encoding="utf-8"), flags=re.M)
+    main_titles = [title for _, title in source_titles[:45]]
+    assert [p.title for p in articles] == main_titles
+
+
+def test_article_14_has_its_section_path_title_units_and_citation(notice: Notice) -> None:
+    article = by_key(notice, "3.2.14")
+    assert article.article == "14"
+    assert article.title == "培育国际贸易新业态新模式"
+    assert article.section_path == ("三、主要任务", "(二)打造面向东盟的国际投资贸易先导区")
+    assert (
+        article.citation == "《中国(广西)自由贸易试验区建设实施方案》三、主要任务(二) 第14条 培育国际贸易新业态新模式"
+    )
+    assert article.responsible_units[0] == "自治区商务厅"
+    assert "钦州港片区管理机构" in article.responsible_units
+    assert "责任单位" in article.text and "责任单位" not in article.body
+    assert article.body.endswith("构建外贸孵化基地。")
+
+
+def test_responsibility_note_is_not_taken_for_a_unit(notice: Notice) -> None:
+    units = by_key(notice, "3.1.1").responsible_units
+    assert units[-3:] == ("南宁片区管理机构", "钦州港片区管理机构", "崇左片区管理机构")
+    assert not any("牵头" in unit for unit in units)
+
+
+def test_offsets_cut_the_source_back_to_each_passage(notice: Notice) -> None:
+    source = notice.document.text
+    assert source == NOTICE.read_text(encoding="utf-8")
+    for passage in notice.passages:
+        assert source[passage.start : passage.end] == passage.text
+    starts = [p.start for p in notice.passages]
+    assert starts == sorted(starts)
+
+
+def test_covering_notice_is_one_passage_with_issuer_and_date(notice: Notice) -> None:
+    document = notice.document
+    assert document.title == "广西壮族自治区人民政府关于印发中国(广西)自由贸易试验区建设实施方案的通知"
+    assert document.citation_title == "中国(广西)自由贸易试验区建设实施方案"
+    assert (document.issuer, document.date) == ("广西壮族自治区人民政府", "2020-01-22")
+    covering = notice.passages[0]
+    assert covering.passage_id == f"{DOC_ID}:notice"
+    assert covering.text.startswith("各市、县人民政府")
+    assert covering.text.endswith("2020年1月22日")
+
+
+def test_page_chrome_is_not_a_passage(notice: Notice) -> None:
+    texts = "\n".join(p.text for p in notice.passages)
+    for chrome in ("当前位置", "点击:184", "回到顶部", "工作联络部", "Belt and Road"):
+        assert chrome not in texts
+
+
+def test_goals_layout_and_safeguards_are_passages(notice: Notice) -> None:
+    assert by_key(notice, "1.p1").section_path == ("一、目标要求",)
+    layout = [p for p in notice.passages if p.section_path == ("二、功能布局",)]
+    assert [p.text[:6] for p in layout] == ["广西自贸试验", "南宁片区重点"]
+    leads = [p for p in notice.passages if p.section_path == ("三、主要任务",)]
+    assert [p.title for p in leads][:2] == ["加快构建对接国际一流标准的规则体系", "打造面向东盟的国际投资贸易先导区"]
+    assert len(leads) == 7
+    safeguards = [p for p in notice.passages if p.section_path == ("四、保障措施",)]
+    assert [p.title for p in safeguards] == [
+        "加强组织落实",
+        "强化政府服务",
+        "加强政策支持",
+        "强化法治保障",
+        "加强宣传引导",
+    ]
+    assert all(p.article is None for p in leads + safeguards)
+
+
+def test_attachment_restarts_numbering_with_unique_ids_and_unambiguous_citations(notice: Notice) -> None:
+    annex = [p for p in notice.passages if p.section_path and p.section_path[0].startswith("附件")]
+    assert annex[0].section_path[0] == "附件:中国(广西)自由贸易试验区工作领导小组职责及组成人员名单"
+    rule = by_key(notice, "annex.4.1.1")
+    assert rule.article == "1"
+    assert rule.section_path[1:] == ("四、工作规则及要求", "(一)领导小组会议制度")
+    assert rule.citation.startswith("《中国(广西)自由贸易试验区建设实施方案》附件 四、工作规则及要求(一) 第1条")
+    assert by_key(notice, "3.1.1").citation != rule.citation
+    members = [p for p in annex if p.section_path[-1] == "二、组成人员"]
+    assert [p.title for p in members] == ["组长", "副组长", "成员"]
+    assert "万 钧" in members[-1].text
+    ids = [p.passage_id for p in notice.passages]
+    assert len(ids) == len(set(ids))
+    citations = [p.citation for p in notice.passages]
+    assert len(citations) == len(set(citations))
+
+
+def test_ids_are_stable_across_parses(notice: Notice) -> None:
+    again = load_notice(NOTICE)
+    assert [p.passage_id for p in again.passages] == [p.passage_id for p in notice.passages]
+    assert again.passages == notice.passages
+
+
+@pytest.mark.parametrize(
+    ("line", "label", "number"),
+    [
+        ("14. 培育", "14.", 14),
+        ("１４．培育", "１４．", 14),
+        ("(二)打造", "(二)", 2),
+        ("（十二）打造", "（十二）", 12),
+        ("第二十一条　为了", "第二十一条", 21),
+        ("三、主要任务", "三、", 3),
+        ("(3)补贴", "(3)", 3),
+    ],
+)
+def test_markers_in_both_widths(line: str, label: str, number: int) -> None:
+    marker = parse_marker(line)
+    assert marker is not None
+    assert (marker.label, marker.number) == (label, number)
+
+
+def test_decimal_numbers_and_dates_are_not_markers() -> None:
+    assert parse_marker("119.99平方公里") is None
+    assert parse_marker("2020年1月22日") is None
+    assert to_int("一百零五") == 105
+    assert to_int("二〇二〇") == 2020

@@ -1,0 +1,111 @@
+"""Other notices of the family: 第X条 articles in GBK, a saved portal page, text with no numbering; and bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from corpus import CorpusError, NoticeFileError, load_corpus, load_notice
+from tests.conftest import FIXTURES
+
+
+def test_gbk_regulation_with_chapters_and_articles() -> None:
+    path = FIXTURES / "nanning-cross-border-ecommerce-gbk.txt"
+    with pytest.raises(UnicodeDecodeError):
+        path.read_bytes().decode("utf-8")
+    notice = load_notice(path)
+    document = notice.document
+    assert document.citation_title == "南宁市跨境电子商务发展促进办法"
+    assert (document.issuer, document.date) == ("南宁市人民政府办公室", "2021-03-15")
+    articles = [p for p in notice.passages if p.article]
+    assert [p.article for p in articles] == ["1", "2", "3", "4", "5", "6"]
+    article3 = articles[2]
+    assert article3.section_path == ("第二章 扶持措施",)
+    # The items of an article belong to it, full-width digits and all.
+    assert "（二）年进出口额达到５０００万元的，奖励５０万元。" in article3.text
+    assert articles[3].title == "支持企业建设海外仓"
+    assert articles[3].citation == "《南宁市跨境电子商务发展促进办法》第二章 第4条 支持企业建设海外仓"
+    for passage in notice.passages:
+        assert document.text[passage.start : passage.end] == passage.text
+
+
+def test_saved_portal_page_drops_chrome_and_keeps_the_hierarchy() -> None:
+    notice = load_notice(FIXTURES / "chongzuo-border-trade-measures.html")
+    document = notice.document
+    assert document.title == "崇左市人民政府关于支持边境贸易创新发展的若干措施"
+    assert document.date == "2021-06-08"
+    text = "\n".join(p.text for p in notice.passages)
+    for chrome in ("当前位置", "点击数", "回到顶部", "网站地图", "版权所有", "var hits", "font-size", "政务公开"):
+        assert chrome not in text
+    lead = next(p for p in notice.passages if p.passage_id.endswith(":2.1"))
+    assert lead.title == "提升边民互市贸易便利化水平"
+    assert lead.section_path == ("二、重点任务",)
+    item = next(p for p in notice.passages if p.passage_id.endswith(":2.1.2"))
+    assert item.article == "2"
+    assert item.section_path == ("二、重点任务", "（一）提升边民互市贸易便利化水平")
+    assert "先放后检" in item.text  # inline markup does not split a clause
+    subsidy = next(p for p in notice.passages if p.passage_id.endswith(":2.2.1"))
+    assert "（1）补贴资金" in subsidy.text and "（2）补贴每年申报一次" in subsidy.text
+    safeguard = notice.passages[-1]
+    assert safeguard.responsible_units == ("市商务局", "财政局", "各县（市、区）人民政府")
+    for passage in notice.passages:
+        assert document.text[passage.start : passage.end] == passage.text
+
+
+def test_text_without_markers_falls_back_to_paragraphs() -> None:
+    notice = load_notice(FIXTURES / "export-tax-rebate-service.txt")
+    assert notice.document.title == "关于做好2022年度外贸企业出口退税服务工作的通知"
+    assert len(notice.passages) == 5
+    assert all(p.article is None and p.section_path == () for p in notice.passages)
+    assert notice.passages[1].citation == "《关于做好2022年度外贸企业出口退税服务工作的通知》第2段"
+    assert "容缺办理" in notice.passages[1].text
+
+
+def test_whole_fixture_corpus_loads_with_unique_ids() -> None:
+    corpus = load_corpus(FIXTURES)
+    assert corpus.errors == []
+    assert len(corpus.notices) == 3
+    ids = [p.passage_id for p in corpus.passages]
+    assert len(ids) == len(set(ids))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "is empty"),
+        ("blank.txt", b" \n\r\n\t  \n", "is empty"),
+        ("binary.txt", bytes(range(256)) * 8, "binary file"),
+        ("undecodable.txt", "政策".encode() + b"\xff\xfe\xfa\x80\x80" + "法规".encode(), "neither UTF-8 nor GB18030"),
+        (
+            "no-text.html",
+            b"<html><head><title>x</title></head><body><script>1</script><p> </p></body></html>",
+            "no text",
+        ),
+        ("punctuation.txt", "。，、；：！？\n——\n".encode(), "no text"),
+    ],
+)
+def test_bad_files_get_an_error_naming_the_file_and_the_reason(
+    tmp_path: Path, name: str, content: bytes, reason: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(NoticeFileError) as caught:
+        load_notice(path)
+    assert str(path) in str(caught.value)
+    assert reason in str(caught.value)
+
+
+def test_a_bad_file_is_reported_and_the_good_ones_still_parse(corpus_copy: Path) -> None:
+    (corpus_copy / "broken.txt").write_bytes(b"\x00\x01\x02binary")
+    corpus = load_corpus(corpus_copy)
+    assert [error.path for error in corpus.errors] == [str(corpus_copy / "broken.txt")]
+    assert len(corpus.notices) == 1
+
+
+def test_unusable_corpus_directories(tmp_path: Path) -> None:
+    with pytest.raises(CorpusError, match="does not exist"):
+        load_corpus(tmp_path / "missing")
+    (tmp_path / "readme.md").write_text("not a notice")
+    with pytest.raises(CorpusError, match="contains no notice files"):
+        load_corpus(tmp_path)
