@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -18,6 +19,7 @@ from index.tokenizer import Tokenizer, normalize
 MODES = ("hybrid", "bm25", "dense")
 # How deep each leg ranks before fusion; deeper than any top_k a caller may ask for.
 CANDIDATES = 100
+QUERY_CACHE_SIZE = 4096
 
 
 class Hit(NamedTuple):
@@ -43,6 +45,13 @@ class HybridIndex:
 
     def __post_init__(self) -> None:
         self._by_id = {passage.passage_id: passage for passage in self.passages}
+        # Portals see the same questions again and again: keep their embeddings.
+        self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+
+    def _embed_query(self, normalized_query: str) -> np.ndarray:
+        vector = self.embedder.embed_queries([normalized_query])[0]
+        vector.flags.writeable = False  # shared by every caller of the cache
+        return vector
 
     def get_passage(self, passage_id: str) -> Passage | None:
         return self._by_id.get(passage_id)
@@ -101,7 +110,7 @@ class HybridIndex:
         return {self.passages[i].passage_id: float(scores[i]) for i in best if scores[i] > 0}
 
     def _dense_run(self, query: str, allowed: np.ndarray | None) -> dict[str, float]:
-        vector = self.embedder.embed_queries([normalize(query)])[0]
+        vector = self.query_vector(normalize(query))
         depth = CANDIDATES if allowed is None else len(self.dense)  # filtered: rank all, keep the allowed
         positions, similarities = self.dense.search(vector, depth)
         return {

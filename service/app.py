@@ -7,16 +7,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from service.errors import install_error_handlers
-from service.routes import documents, health, search
+from service.metrics import Metrics
+from service.middleware import API_KEY_HEADER, APIKeyGuard, BodyGuard, RateLimit, RequestContext
+from service.routes import documents, health, search, widget
 from service.settings import Settings, get_settings
 from service.state import ServiceState
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The service's app. The index loads in the background at start-up; /readyz answers 200 once it is in."""
-    state = ServiceState(settings or get_settings())
+    settings = settings or get_settings()
+    state = ServiceState(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -30,7 +35,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.service = state
+    app.state.metrics = Metrics()
     install_error_handlers(app)
-    for module in (search, documents, health):
+    for module in (search, documents, health, widget):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=widget.STATIC_DIR), name="static")
+
+    # Added innermost first: a request meets RequestContext, CORS, the API key, the rate limit, then BodyGuard.
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit:
+        app.add_middleware(RateLimit, rate=settings.rate_limit)
+    if settings.api_key:
+        app.add_middleware(APIKeyGuard, api_key=settings.api_key)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", API_KEY_HEADER, "X-Request-ID"],
+        expose_headers=["X-Request-ID", "Retry-After"],
+        max_age=600,
+    )
+    app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

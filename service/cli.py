@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from corpus import CorpusError
 from index import IndexBuildError, IndexMismatchError, IndexReport, ensure_index, make_embedder
+from service.log import configure_logging
 from service.schemas import MAX_TOP_K, SearchRequest
 from service.search import answer
 from service.settings import Settings
@@ -18,12 +18,12 @@ from service.settings import Settings
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` console script."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     overrides: dict[str, Any] = {
         key: value for key, value in (("corpus_dir", args.corpus), ("index_dir", args.index_dir)) if value is not None
     }
-    settings = Settings(**overrides)
     try:
+        settings = Settings(**overrides)
+        configure_logging(settings.log_level)
         return args.run(args, settings)
     except (CorpusError, IndexBuildError, IndexMismatchError, ValueError) as exc:
         print(f"policyqa: error: {exc}", file=sys.stderr)
@@ -102,7 +102,9 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from service.app import create_app
 
     host, port = args.host or settings.host, args.port or settings.port
-    uvicorn.run(create_app(settings.model_copy(update={"host": host, "port": port})), host=host, port=port)
+    app = create_app(settings.model_copy(update={"host": host, "port": port}))
+    # The app logs each request with its id; uvicorn's own access log would repeat it without.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
     return 0
 
 

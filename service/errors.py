@@ -66,5 +66,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def _describe(error: dict) -> str:
-    where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body", "query"))
+    location = list(error.get("loc", ()))
+    if location and location[0] in ("body", "query", "path", "header"):  # where it came from, not a field
+        location = location[1:]
+    where = ".".join(str(part) for part in location)
     return f"{where or 'body'}: {error.get('msg', 'invalid')}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from corpus.models import Document, Passage
 from index.hybrid import Hit
@@ -15,19 +15,27 @@ MAX_QUERY_CHARS = 500
 MAX_TOP_K = 50
 
 
-def _clean_query(value: str) -> str:
-    """Drop lone surrogates, turn control characters into spaces; refuse what is then blank."""
+def _clean_query(value: object) -> object:
+    """Drop lone surrogates and turn control characters into spaces, before the text is validated."""
+    if not isinstance(value, str):
+        return value  # left for validation to refuse with "should be a valid string"
     kept = (" " if unicodedata.category(ch) == "Cc" else ch for ch in value if not 0xD800 <= ord(ch) <= 0xDFFF)
-    cleaned = " ".join("".join(kept).split())
-    if not cleaned:
+    return " ".join("".join(kept).split())
+
+
+def _require_text(value: str) -> str:
+    if not value:
         raise ValueError("query is empty or only whitespace")
-    return cleaned
+    if len(value) > MAX_QUERY_CHARS:
+        raise ValueError(f"query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
+    return value
 
 
 QueryText = Annotated[
     str,
-    Field(min_length=1, max_length=MAX_QUERY_CHARS, examples=["钦州港片区能做汽车平行进口吗？"]),
-    AfterValidator(_clean_query),
+    BeforeValidator(_clean_query),
+    AfterValidator(_require_text),
+    Field(json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS}, examples=["钦州港片区能做汽车平行进口吗？"]),
 ]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many clauses to return.")]
 

@@ -7,6 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -34,6 +35,23 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed to call the API from a browser."
     )
+    api_key: str | None = Field(None, description="If set, /v1/ requests must send it in the X-API-Key header.")
+    rate_limit: str | None = Field(
+        "120/minute", description="Per-client limit on /v1/ requests, e.g. 120/minute or 10/second; empty for none."
+    )
+    max_body_bytes: int = Field(64 * 1024, ge=1, description="Largest request body accepted.")
+    log_level: str = Field("INFO", description="Logging level.")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _check_rate(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"rate_limit {value!r} is not a rate such as 120/minute") from exc
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

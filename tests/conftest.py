@@ -92,6 +92,6 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def server(default_index_dir: Path) -> Iterator[LiveServer]:
     """The service on the default corpus, over a real socket, once its index is loaded."""
-    live = LiveServer(Settings(index_dir=default_index_dir)).start()
+    live = LiveServer(Settings(index_dir=default_index_dir, rate_limit=None)).start()
     yield live
     live.stop()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from service.deps import IndexDep
 from service.schemas import ErrorResponse, Status
@@ -18,3 +18,9 @@ def healthz() -> Status:
 @router.get("/readyz", response_model=Status, responses={503: {"model": ErrorResponse}}, summary="The index is loaded")
 def readyz(index: IndexDep) -> Status:
     return Status(status="ready")
+
+
+@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+def metrics(request: Request) -> Response:
+    collected = request.app.state.metrics
+    return Response(collected.render(), media_type=collected.content_type)

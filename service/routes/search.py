@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from service.deps import IndexDep
 from service.schemas import ErrorResponse, SearchParams, SearchRequest, SearchResponse
@@ -16,10 +16,12 @@ router = APIRouter(
 
 
 @router.post("/search", response_model=SearchResponse, summary="Rank the clauses that answer a question")
-def search(request: SearchRequest, index: IndexDep) -> SearchResponse:
-    return answer(index, request)
+def search(body: SearchRequest, index: IndexDep, request: Request) -> SearchResponse:
+    request.state.mode = body.mode  # a metrics label
+    return answer(index, body)
 
 
 @router.get("/search", response_model=SearchResponse, summary="The same search, as query parameters")
-def search_get(params: Annotated[SearchParams, Query()], index: IndexDep) -> SearchResponse:
+def search_get(params: Annotated[SearchParams, Query()], index: IndexDep, request: Request) -> SearchResponse:
+    request.state.mode = params.mode
     return answer(index, params.to_request())

@@ -1,0 +1,172 @@
+"""ASGI middleware: request ids and metrics, an optional API key, per-client rate limits, and request-body checks.
+
+Each is a plain ASGI class, so that a body can be refused before it has been read whole.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import math
+import re
+import time
+import uuid
+from contextvars import ContextVar
+
+import limits
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import error_response
+from service.metrics import Metrics
+
+request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+log = logging.getLogger("policyqa.access")
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_API_PREFIX = "/v1/"
+API_KEY_HEADER = "X-API-Key"
+
+
+class RequestContext:
+    """Give every request an id (the caller's ``X-Request-ID`` if sane), log it, and record its metrics."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        supplied = Headers(scope=scope).get("x-request-id", "")
+        request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            seconds = time.perf_counter() - started
+            route = scope.get("route")
+            endpoint = getattr(route, "path", None) or "unmatched"
+            mode = scope.get("state", {}).get("mode", "none")
+            self.metrics.observe(endpoint, mode, status, seconds)
+            log.info(
+                "%s %s %d %.1fms", scope["method"], scope["path"], status, seconds * 1000,
+                extra={"request_id": request_id},
+            )  # fmt: skip
+            request_id_var.reset(token)
+
+
+class APIKeyGuard:
+    """When an API key is configured, ``/v1/`` requests must send it in the ``X-API-Key`` header."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.api_key = api_key.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(_API_PREFIX):
+            sent = Headers(scope=scope).get(API_KEY_HEADER.lower(), "").encode()
+            if not hmac.compare_digest(sent, self.api_key):
+                message = f"send a valid API key in the {API_KEY_HEADER} header"
+                await error_response(401, "unauthorized", message)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class RateLimit:
+    """A moving-window limit per client address on ``/v1/`` (behind a proxy, run uvicorn with
+    ``--forwarded-allow-ips`` so that the address is the caller's, not the proxy's)."""
+
+    def __init__(self, app: ASGIApp, rate: str) -> None:
+        self.app = app
+        self.rate = limits.parse(rate)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(_API_PREFIX):
+            client = (scope.get("client") or ("unknown",))[0]
+            if not self.limiter.hit(self.rate, client):
+                reset = self.limiter.get_window_stats(self.rate, client).reset_time
+                retry_after = str(max(1, math.ceil(reset - time.time())))
+                message = f"rate limit of {self.rate} exceeded; retry in {retry_after}s"
+                await error_response(429, "rate_limited", message, {"Retry-After": retry_after})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyGuard:
+    """Requests with a body must be JSON in UTF-8 and at most ``max_bytes``; a larger one is
+    refused as soon as it is known to be larger, without reading the rest."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        problem = self._header_problem(headers)
+        if problem is not None:
+            await error_response(*problem)(scope, receive, send)
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_bytes:
+                await error_response(*self._too_large())(scope, receive, send)
+                return
+        try:
+            bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            message = f"the request body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})"
+            await error_response(400, "invalid_utf8", message)(scope, receive, send)
+            return
+
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    def _header_problem(self, headers: Headers) -> tuple[int, str, str] | None:
+        media_type, _, params = headers.get("content-type", "").partition(";")
+        if media_type.strip().lower() != "application/json":
+            return 415, "unsupported_media_type", "send the request body as application/json"
+        charset = re.search(r"charset\s*=\s*\"?([\w-]+)", params, re.IGNORECASE)
+        if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+            return 415, "unsupported_media_type", f"send the body in UTF-8, not {charset.group(1)}"
+        length = headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return 400, "bad_request", f"Content-Length {length!r} is not a number"
+            if int(length) > self.max_bytes:
+                return self._too_large()
+        return None
+
+    def _too_large(self) -> tuple[int, str, str]:
+        return 413, "payload_too_large", f"the request body is larger than {self.max_bytes} bytes"
