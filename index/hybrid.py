@@ -13,13 +13,14 @@ from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.fusion import rrf
-from index.highlight import best_sentence
+from index.highlight import best_sentence, sentence_terms
 from index.tokenizer import Tokenizer, normalize
 
 MODES = ("hybrid", "bm25", "dense")
 # How deep each leg ranks before fusion; deeper than any top_k a caller may ask for.
 CANDIDATES = 100
 QUERY_CACHE_SIZE = 4096
+SENTENCE_CACHE_SIZE = 8192
 
 
 class Hit(NamedTuple):
@@ -47,6 +48,10 @@ class HybridIndex:
         self._by_id = {passage.passage_id: passage for passage in self.passages}
         # Portals see the same questions again and again: keep their embeddings.
         self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        # Cutting a passage into sentences and terms costs a millisecond; answers reuse the same passages.
+        self._sentence_terms = lru_cache(maxsize=SENTENCE_CACHE_SIZE)(
+            lambda passage_id: sentence_terms(self._by_id[passage_id].body, self.tokenizer.tokenize)
+        )
 
     def _embed_query(self, normalized_query: str) -> np.ndarray:
         vector = self.embedder.embed_queries([normalized_query])[0]
@@ -58,8 +63,10 @@ class HybridIndex:
 
     def highlight(self, passage: Passage, query: str) -> str:
         """The sentence of ``passage`` that best answers ``query``."""
-        terms = set(self.tokenizer.tokenize(query))
-        return best_sentence(passage.body, terms, self.tokenizer.tokenize, self.bm25.idf)
+        candidates = self._sentence_terms(passage.passage_id)
+        if not candidates:
+            return passage.body
+        return best_sentence(candidates, set(self.tokenizer.tokenize(query)), self.bm25.idf)
 
     def search(
         self, query: str, top_k: int = 5, mode: str = "hybrid", doc_id: str | None = None, section: str | None = None

