@@ -1,0 +1,417 @@
+/*
+ * policyqa chat widget: ask a question of the policy notices, see the clauses that answer it.
+ *
+ * Embed with one script tag:
+ *
+ *   <script src="https://HOST/static/widget.js"
+ *           data-policyqa-api="https://HOST"        (optional; default: the origin widget.js came from)
+ *           data-policyqa-target="#policyqa"        (optional; default: a new element right after the script)
+ *           data-policyqa-mode="hybrid"             (optional; hybrid | bm25 | dense)
+ *           data-policyqa-top-k="5"                 (optional; 1..50)
+ *           data-policyqa-css="https://HOST/x.css"  (optional; default: widget.css next to widget.js)
+ *           data-policyqa-key="…"                   (optional; sent as X-API-Key: anyone who reads the page sees it)
+ *   ></script>
+ *
+ * The widget renders into an open shadow root, so the host page's CSS does not reach it. Every string
+ * from the API is put in the page as text (textContent / text nodes), never as HTML.
+ *
+ * Pages can drive it: element.dispatchEvent(new CustomEvent("policyqa:ask", {detail: {query: "…"}}))
+ * on the container, or window.PolicyQA.ask("…") for the first widget on the page.
+ */
+(function () {
+  "use strict";
+
+  var MODES = ["hybrid", "bm25", "dense"];
+  var MAX_TOP_K = 50;
+  var MAX_QUERY_CHARS = 500;
+  var TIMEOUT_MS = 20000;
+  var TEXT = {
+    label: "请输入您的问题（中文或英文）",
+    placeholder: "例如：钦州港片区能做汽车平行进口吗？",
+    submit: "提问",
+    loading: "正在检索相关条款…",
+    empty: "没有找到相关条款。请换一种说法，或使用更具体的关键词。",
+    emptyQuery: "请先输入问题。",
+    unavailable: "服务暂时不可用，请稍后再试。",
+    notReady: "服务正在启动，条款索引尚未就绪，请稍后再试。",
+    timeout: "服务响应超时，请稍后再试。",
+    rateLimited: "提问过于频繁，请稍后再试。",
+    badAnswer: "服务返回了无法识别的应答，请稍后再试。",
+    errorPrefix: "查询出错：",
+    found: function (n) { return "找到 " + n + " 条相关条款："; },
+    showText: "展开条款全文",
+    hideText: "收起条款全文",
+    highlightLabel: "最相关的一句",
+    resultsLabel: "检索结果",
+    retry: "重试"
+  };
+
+  var script = document.currentScript || findScript();
+  if (!script) return;
+
+  var uid = 0;
+  var widgets = [];
+
+  function findScript() {
+    var scripts = document.querySelectorAll("script[src]");
+    for (var i = scripts.length - 1; i >= 0; i--) {
+      if (/widget\.js(?:[?#].*)?$/.test(scripts[i].getAttribute("src"))) return scripts[i];
+    }
+    return null;
+  }
+
+  function resolveUrl(value, base) {
+    try {
+      return new URL(value, base);
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function readConfig(el) {
+    var src = resolveUrl(el.getAttribute("src") || "", document.baseURI);
+    var api = el.getAttribute("data-policyqa-api");
+    var apiUrl = api ? resolveUrl(api, document.baseURI) : null;
+    var apiBase = apiUrl ? apiUrl.href : src ? src.origin : window.location.origin;
+    var css = el.getAttribute("data-policyqa-css");
+    var cssUrl = css ? resolveUrl(css, document.baseURI) : src ? resolveUrl("widget.css", src) : null;
+    var mode = (el.getAttribute("data-policyqa-mode") || "hybrid").trim().toLowerCase();
+    var topK = parseInt(el.getAttribute("data-policyqa-top-k") || "5", 10);
+    return {
+      apiBase: apiBase.replace(/\/+$/, ""),
+      cssHref: cssUrl ? cssUrl.href : null,
+      target: el.getAttribute("data-policyqa-target"),
+      apiKey: el.getAttribute("data-policyqa-key") || null,
+      mode: MODES.indexOf(mode) >= 0 ? mode : "hybrid",
+      topK: isNaN(topK) ? 5 : Math.min(Math.max(topK, 1), MAX_TOP_K)
+    };
+  }
+
+  /* A tiny element builder: attributes as an object, children as strings (text nodes) or nodes. */
+  function h(tag, attrs, children) {
+    var el = document.createElement(tag);
+    if (attrs) {
+      for (var key in attrs) {
+        if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
+        var value = attrs[key];
+        if (value === null || value === undefined || value === false) continue;
+        if (key === "className") el.className = value;
+        else el.setAttribute(key, value === true ? "" : String(value));
+      }
+    }
+    append(el, children);
+    return el;
+  }
+
+  function append(el, children) {
+    if (children === null || children === undefined) return;
+    if (!Array.isArray(children)) children = [children];
+    for (var i = 0; i < children.length; i++) {
+      var child = children[i];
+      if (child === null || child === undefined) continue;
+      el.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+  }
+
+  function asText(value) {
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  /* The clause's text with the highlighted sentence marked, all as text nodes. */
+  function markedText(text, highlight) {
+    var at = highlight ? text.indexOf(highlight) : -1;
+    if (at < 0) return [text];
+    return [
+      text.slice(0, at),
+      h("mark", { className: "pqa-mark" }, highlight),
+      text.slice(at + highlight.length)
+    ];
+  }
+
+  function mount(container, config) {
+    if (container.getAttribute("data-policyqa-mounted") === "true") return null;
+    container.setAttribute("data-policyqa-mounted", "true");
+    var id = "pqa" + ++uid;
+    var root;
+    if (container.attachShadow) {
+      root = container.shadowRoot || container.attachShadow({ mode: "open" });
+    } else {
+      root = container; // old browsers: the pqa- class prefix keeps the styles apart
+    }
+
+    var wrapper = h("div", { className: "pqa-root", "data-testid": "policyqa-widget", lang: "zh-CN" });
+    if (config.cssHref) {
+      // Hidden until its styles are in, so the page never flashes an unstyled widget.
+      wrapper.style.visibility = "hidden";
+      var link = h("link", { rel: "stylesheet", href: config.cssHref });
+      var reveal = function () { wrapper.style.visibility = ""; };
+      link.addEventListener("load", reveal);
+      link.addEventListener("error", reveal);
+      setTimeout(reveal, 3000);
+      if (root === container) document.head.appendChild(link);
+      else root.appendChild(link);
+    }
+
+    var input = h("input", {
+      id: id + "-input",
+      className: "pqa-input",
+      type: "text",
+      name: "query",
+      autocomplete: "off",
+      enterkeyhint: "search",
+      maxlength: MAX_QUERY_CHARS,
+      placeholder: TEXT.placeholder,
+      "data-testid": "policyqa-input"
+    });
+    var button = h("button", { className: "pqa-submit", type: "submit", "data-testid": "policyqa-submit" }, [
+      h("span", { className: "pqa-spinner", "aria-hidden": "true" }),
+      h("span", { className: "pqa-submit-label" }, TEXT.submit)
+    ]);
+    var form = h("form", { className: "pqa-form", role: "search", novalidate: true }, [
+      h("label", { className: "pqa-label", for: id + "-input" }, TEXT.label),
+      h("div", { className: "pqa-row" }, [input, button])
+    ]);
+    var message = h("p", { className: "pqa-message", "data-testid": "policyqa-message", hidden: true });
+    var list = h("ol", { className: "pqa-results", "data-testid": "policyqa-results", "aria-label": TEXT.resultsLabel });
+    var output = h("div", {
+      className: "pqa-output",
+      "aria-live": "polite",
+      "aria-busy": "false",
+      "data-testid": "policyqa-output"
+    }, [message, list]);
+    append(wrapper, [form, output]);
+    root.appendChild(wrapper);
+
+    var busy = false;
+    var seq = 0;
+    var controller = null;
+    var lastQuery = "";
+    var buttonHadFocus = false;
+
+    function setBusy(on) {
+      busy = on;
+      if (on) {
+        buttonHadFocus = (root.activeElement || document.activeElement) === button;
+      } else if (buttonHadFocus) {
+        input.focus(); // disabling the focused button dropped focus; hand it back to the input
+        buttonHadFocus = false;
+      }
+      button.disabled = on;
+      wrapper.setAttribute("data-state", on ? "loading" : "idle");
+      output.setAttribute("aria-busy", on ? "true" : "false");
+    }
+
+    function showMessage(kind, text, retry) {
+      message.hidden = false;
+      message.setAttribute("data-kind", kind);
+      message.className = "pqa-message pqa-message--" + kind;
+      message.textContent = text;
+      if (retry) {
+        var again = h("button", { type: "button", className: "pqa-retry", "data-testid": "policyqa-retry" }, TEXT.retry);
+        again.addEventListener("click", function () { ask(lastQuery, true); });
+        message.appendChild(document.createTextNode(" "));
+        message.appendChild(again);
+      }
+    }
+
+    function clearMessage() {
+      message.hidden = true;
+      message.removeAttribute("data-kind");
+      message.textContent = "";
+    }
+
+    function renderResults(results) {
+      list.textContent = "";
+      for (var i = 0; i < results.length; i++) list.appendChild(renderResult(results[i], i));
+    }
+
+    function renderResult(result, i) {
+      var text = asText(result.text);
+      var highlight = asText(result.highlight);
+      var textId = id + "-text-" + i;
+      var body = h("div", { id: textId, className: "pqa-text", "data-testid": "policyqa-text", hidden: true },
+        markedText(text, highlight));
+      var toggle = h("button", {
+        type: "button",
+        className: "pqa-toggle",
+        "aria-expanded": "false",
+        "aria-controls": textId,
+        "data-testid": "policyqa-toggle"
+      }, TEXT.showText);
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        toggle.textContent = open ? TEXT.hideText : TEXT.showText;
+        body.hidden = !open;
+      });
+      var rank = result.rank || i + 1;
+      return h("li", {
+        className: "pqa-result",
+        "data-testid": "policyqa-result",
+        "data-passage-id": asText(result.passage_id)
+      }, [
+        h("div", { className: "pqa-head" }, [
+          h("span", { className: "pqa-rank", "aria-hidden": "true" }, String(rank)),
+          h("p", { className: "pqa-citation", "data-testid": "policyqa-citation" }, asText(result.citation))
+        ]),
+        highlight
+          ? h("p", { className: "pqa-highlight" }, [
+              h("span", { className: "pqa-visually-hidden" }, TEXT.highlightLabel + "："),
+              h("mark", { className: "pqa-mark", "data-testid": "policyqa-highlight" }, highlight)
+            ])
+          : null,
+        toggle,
+        body
+      ]);
+    }
+
+    function errorMessage(status, body) {
+      var err = body && typeof body === "object" ? body.error : null;
+      var detail = err && err.message ? asText(err.message) : "";
+      if (status === 503) return { kind: "not-ready", text: TEXT.notReady, retry: true };
+      if (status === 429) return { kind: "error", text: TEXT.rateLimited, retry: true };
+      if (status >= 500 || !detail) {
+        return { kind: "unavailable", text: status >= 500 ? TEXT.unavailable : TEXT.badAnswer, retry: true };
+      }
+      return { kind: "error", text: TEXT.errorPrefix + detail, retry: false };
+    }
+
+    function ask(rawQuery, force) {
+      var query = asText(rawQuery).trim();
+      if (!query) {
+        showMessage("hint", TEXT.emptyQuery);
+        input.focus();
+        return;
+      }
+      if (busy && !force) return; // one question at a time; a page-driven question replaces it
+      if (controller) controller.abort();
+      var mine = ++seq;
+      lastQuery = query;
+      input.value = query;
+      setBusy(true);
+      list.textContent = "";
+      showMessage("loading", TEXT.loading);
+
+      var timedOut = false;
+      controller = typeof AbortController === "function" ? new AbortController() : null;
+      var timer = setTimeout(function () {
+        timedOut = true;
+        if (controller) controller.abort();
+      }, TIMEOUT_MS);
+
+      var status = 0;
+      var headers = { "Content-Type": "application/json", Accept: "application/json" };
+      if (config.apiKey) headers["X-API-Key"] = config.apiKey;
+      fetch(config.apiBase + "/v1/search", {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        headers: headers,
+        body: JSON.stringify({ query: query, top_k: config.topK, mode: config.mode }),
+        signal: controller ? controller.signal : undefined
+      })
+        .then(function (response) {
+          status = response.status;
+          return response.json().then(
+            function (body) { return body; },
+            function () { return null; }
+          );
+        })
+        .then(function (body) {
+          if (mine !== seq) return;
+          if (status === 200 && body && Array.isArray(body.results)) {
+            if (body.results.length === 0) {
+              showMessage("empty", TEXT.empty);
+            } else {
+              showMessage("found", TEXT.found(body.results.length));
+              renderResults(body.results);
+            }
+          } else {
+            var shown = status === 200 ? { kind: "unavailable", text: TEXT.badAnswer, retry: true }
+              : errorMessage(status, body);
+            showMessage(shown.kind, shown.text, shown.retry);
+          }
+        })
+        .catch(function (error) {
+          if (mine !== seq) return;
+          if (error && error.name === "AbortError" && !timedOut) return;
+          // A network failure, a refused connection or a CORS refusal all land here.
+          showMessage("unavailable", timedOut ? TEXT.timeout : TEXT.unavailable, true);
+        })
+        .then(function () {
+          clearTimeout(timer);
+          if (mine !== seq) return;
+          controller = null;
+          setBusy(false);
+        });
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      ask(input.value, false);
+    });
+    // Enter that confirms an IME composition (typing Chinese) must not send the question.
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && (event.isComposing || event.keyCode === 229)) event.preventDefault();
+    });
+
+    var api = {
+      element: container,
+      ask: function (query) { ask(query, true); },
+      focus: function () { input.focus(); }
+    };
+    container.addEventListener("policyqa:ask", function (event) {
+      api.ask(event.detail && event.detail.query);
+    });
+    clearMessage();
+    widgets.push(api);
+    return api;
+  }
+
+  function findContainer(config) {
+    if (config.target) {
+      var found = null;
+      try {
+        found = document.querySelector(config.target);
+      } catch (e) {
+        found = null;
+      }
+      if (found) return found;
+    }
+    var el = document.createElement("div");
+    el.className = "policyqa-widget";
+    if (config.target && /^#[A-Za-z][\w-]*$/.test(config.target)) el.id = config.target.slice(1);
+    if (script.parentNode && script.parentNode !== document.head && document.body && document.body.contains(script)) {
+      script.parentNode.insertBefore(el, script.nextSibling);
+    } else {
+      document.body.appendChild(el);
+    }
+    return el;
+  }
+
+  function start() {
+    var config = readConfig(script);
+    mount(findContainer(config), config);
+  }
+
+  window.PolicyQA = window.PolicyQA || {
+    widgets: widgets,
+    ask: function (query) {
+      if (widgets.length) widgets[0].ask(query);
+    },
+    mount: function (element, options) {
+      var base = readConfig(script);
+      options = options || {};
+      for (var key in options) if (Object.prototype.hasOwnProperty.call(options, key)) base[key] = options[key];
+      return mount(element, base);
+    }
+  };
+  if (window.PolicyQA.widgets !== widgets) widgets = window.PolicyQA.widgets;
+
+  // With a target that is not parsed yet (script in <head>), wait for the document.
+  if (document.readyState === "loading" && (!document.body || readConfig(script).target)) {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();
