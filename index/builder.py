@@ -9,16 +9,21 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from corpus.loader import Corpus, corpus_fingerprint, load_corpus
+from corpus.models import Passage
 from corpus.reader import NoticeFileError
 from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
+from index.highlight import sentences
 from index.hybrid import HybridIndex
 from index.store import FORMAT_VERSION, IndexStore
 from index.tokenizer import Tokenizer, corpus_words
+
+MIN_SENTENCE_CHARS = 6
 
 
 class IndexBuildError(RuntimeError):
@@ -40,13 +45,31 @@ class IndexReport:
     errors: list[NoticeFileError] = field(default_factory=list)
 
 
+def lexical_text(passage: Passage) -> str:
+    """What BM25 matches: the clause without its 责任单位 tail, after the heading it sits under."""
+    heading = passage.section_path[-1] if passage.section_path else ""
+    return f"{heading}。{passage.body}" if heading else passage.body
+
+
+def passage_sentences(passage: Passage) -> list[str]:
+    """The sentences of a clause that are long enough to say something on their own."""
+    return [sentence for sentence in sentences(passage.body) if len(sentence) >= MIN_SENTENCE_CHARS]
+
+
 def build_index(corpus: Corpus, embedder: Embedder, fingerprint: str, progress: bool = True) -> HybridIndex:
     """Tokenize and embed every passage of ``corpus`` into a new in-memory index."""
     passages = corpus.passages
     tokenizer = Tokenizer(corpus_words(passages))
-    bm25 = BM25Index([tokenizer.tokenize(passage.body) for passage in passages])
-    with tqdm(total=len(passages), desc="embedding passages", unit="passage", disable=not progress) as bar:
+    bm25 = BM25Index([tokenizer.tokenize(lexical_text(passage)) for passage in passages])
+    sentence_texts, sentence_owner = [], []
+    for position, passage in enumerate(passages):
+        for sentence in passage_sentences(passage):
+            sentence_texts.append(sentence)
+            sentence_owner.append(position)
+    total = len(passages) + len(sentence_texts)
+    with tqdm(total=total, desc="embedding passages and sentences", unit="text", disable=not progress) as bar:
         vectors = embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
+        sentence_vectors = embedder.embed_passages(sentence_texts, progress=bar.update)
     manifest = {
         "format_version": FORMAT_VERSION,
         "corpus_fingerprint": fingerprint,
@@ -65,6 +88,8 @@ def build_index(corpus: Corpus, embedder: Embedder, fingerprint: str, progress: 
         tokenizer=tokenizer,
         bm25=bm25,
         dense=DenseIndex.from_vectors(vectors),
+        sentences=DenseIndex.from_vectors(sentence_vectors),
+        sentence_owner=np.asarray(sentence_owner, dtype=np.int64),
         embedder=embedder,
         manifest=manifest,
     )

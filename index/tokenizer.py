@@ -20,6 +20,7 @@ _STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 _ZONE = re.compile(r"(?<![各该本个])[\u4e00-\u9fff]{2,4}片区")
 _QUOTED = re.compile(r"“([\u4e00-\u9fffA-Za-z0-9+]{2,8})”")
 _TERM = re.compile(r"\w")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # Frequency given to corpus words: high enough for jieba to keep them whole (钦州港片区).
 _USER_WORD_FREQ = 2000
 
@@ -38,6 +39,11 @@ def _stopwords() -> frozenset[str]:
 def normalize(text: str) -> str:
     """Fold full-width forms to half-width (NFKC), traditional to simplified Chinese, and case."""
     return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+def has_chinese(text: str) -> bool:
+    """True if ``text`` has at least one Chinese character."""
+    return bool(_HAN.search(text))
 
 
 def corpus_words(passages: Iterable[Passage]) -> list[str]:

@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from corpus import CorpusError
-from index import IndexBuildError, IndexMismatchError, IndexReport, ensure_index, make_embedder
+from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, IndexReport
 from service.log import configure_logging
 from service.schemas import MAX_TOP_K, SearchRequest
 from service.search import answer
 from service.settings import Settings
+from service.state import load_index
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,6 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
     search.set_defaults(run=_search)
 
+    evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval accuracy on the gold set")
+    evaluate.add_argument("--split", default="tuning", choices=("tuning", "heldout", "both"))
+    evaluate.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated modes (default: all)")
+    evaluate.add_argument("--url", help="evaluate a running server at this URL instead of the library")
+    evaluate.add_argument("--api-key", help="X-API-Key for --url")
+    evaluate.add_argument("--out", type=Path, default=Path("eval/results"), help="where to write the report")
+    evaluate.set_defaults(run=_eval)
+
     serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API")
     serve.add_argument("--host", help="address to listen on (default: POLICYQA_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: POLICYQA_PORT or 8000)")
@@ -55,14 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(settings: Settings, force: bool = False) -> tuple[Any, IndexReport]:
-    embedder = make_embedder(
-        settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
-    )
-    return ensure_index(settings.corpus_dir, settings.index_dir, embedder, force=force, progress=sys.stderr.isatty())
-
-
-def _report(index: Any, report: IndexReport) -> None:
+def _report(index: HybridIndex, report: IndexReport) -> None:
     for error in report.errors:
         print(f"not indexed: {error}", file=sys.stderr)
     what = {"loaded": "index is up to date", "built": "built index", "kept": "kept the earlier index"}[report.action]
@@ -74,14 +76,14 @@ def _report(index: Any, report: IndexReport) -> None:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    index, report = _load(settings, force=args.force)
+    index, report = load_index(settings, force=args.force, progress=sys.stderr.isatty())
     _report(index, report)
     return 1 if report.errors else 0
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     request = SearchRequest(query=args.query, top_k=args.top_k, mode=args.mode)
-    index, report = _load(settings)
+    index, report = load_index(settings, progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)
     response = answer(index, request)
@@ -93,6 +95,39 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     for result in response.results:
         print(f"{result.rank}. {result.citation}  (score {result.score:.4f})")
         print(f"   {result.highlight}")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        from eval.harness import http_searcher, library_searcher
+        from eval.report import evaluate_split, overall_table, write_report
+    except ImportError as exc:
+        raise ValueError(
+            f"policyqa eval needs the eval extra ({exc.name} is missing): pip install 'policyqa[eval]'"
+        ) from exc
+
+    modes = [mode.strip() for mode in args.modes.split(",") if mode.strip()]
+    unknown = sorted(set(modes) - set(MODES))
+    if unknown:
+        raise ValueError(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    if args.url:
+        searcher = http_searcher(args.url, args.api_key)
+    else:
+        index, _ = load_index(settings, progress=sys.stderr.isatty())
+        searcher = library_searcher(index)
+    splits = ["tuning", "heldout"] if args.split == "both" else [args.split]
+    reports = [evaluate_split(split, searcher, modes) for split in splits]
+    for report in reports:
+        print(f"{report.split}:")
+        print("\n".join(overall_table(report)))
+        for result in report.results:
+            f = report.flagging(result)
+            print(
+                f"{result.mode}: flagged {f.unanswerable_flagged}/{f.unanswerable} unanswerable, "
+                f"{f.answerable_flagged}/{f.answerable} answerable wrongly"
+            )
+    print(f"report: {write_report(reports, args.out)}", file=sys.stderr)
     return 0
 
 

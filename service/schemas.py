@@ -35,7 +35,9 @@ QueryText = Annotated[
     str,
     BeforeValidator(_clean_query),
     AfterValidator(_require_text),
-    Field(json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS}, examples=["钦州港片区能做汽车平行进口吗？"]),
+    Field(
+        json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS}, examples=["钦州港片区能做汽车平行进口吗？"]
+    ),
 ]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many clauses to return.")]
 
@@ -136,6 +138,9 @@ class SearchResponse(BaseModel):
 
     query: str
     mode: Mode
+    answerable: bool = Field(
+        description="False when no clause matches strongly enough for the notices to answer the question."
+    )
     results: list[SearchResult]
     took_ms: float
 

@@ -12,7 +12,9 @@ def answer(index: HybridIndex, request: SearchRequest) -> SearchResponse:
     """Rank the clauses that answer ``request.query`` and attach each one's best sentence."""
     started = time.perf_counter()
     filters = request.filters or SearchFilters()
-    hits = index.search(request.query, request.top_k, request.mode, doc_id=filters.doc_id, section=filters.section)
-    results = [SearchResult.from_hit(hit, index.highlight(hit.passage, request.query)) for hit in hits]
+    ranking = index.search(request.query, request.top_k, request.mode, doc_id=filters.doc_id, section=filters.section)
+    results = [SearchResult.from_hit(hit, index.highlight(hit.passage, request.query)) for hit in ranking.hits]
     took_ms = round((time.perf_counter() - started) * 1000, 2)
-    return SearchResponse(query=request.query, mode=request.mode, results=results, took_ms=took_ms)
+    return SearchResponse(
+        query=request.query, mode=request.mode, answerable=ranking.answerable, results=results, took_ms=took_ms
+    )

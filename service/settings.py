@@ -12,6 +12,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
+from index import Thresholds
 
 
 def _default_index_dir() -> Path:
@@ -41,6 +42,21 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(64 * 1024, ge=1, description="Largest request body accepted.")
     log_level: str = Field("INFO", description="Logging level.")
+    answerable_min_dense: float = Field(
+        Thresholds().min_dense, description="Dense evidence above which a Chinese question is answerable."
+    )
+    answerable_min_coverage: float = Field(
+        Thresholds().min_coverage, description="Share of a question's term weight that makes it answerable."
+    )
+    answerable_min_dense_other_languages: float = Field(
+        Thresholds().min_dense_other_languages, description="Dense evidence threshold for questions with no Chinese."
+    )
+
+    def thresholds(self) -> Thresholds:
+        """The answerability thresholds these settings give."""
+        return Thresholds(
+            self.answerable_min_dense, self.answerable_min_coverage, self.answerable_min_dense_other_languages
+        )
 
     @field_validator("rate_limit")
     @classmethod

@@ -10,6 +10,16 @@ from service.settings import Settings
 log = logging.getLogger("policyqa.service")
 
 
+def load_index(settings: Settings, force: bool = False, progress: bool = False) -> tuple[HybridIndex, IndexReport]:
+    """The index the settings describe: loaded, or (re)built if the corpus or embedder changed."""
+    embedder = make_embedder(
+        settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
+    )
+    index, report = ensure_index(settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress)
+    index.thresholds = settings.thresholds()
+    return index, report
+
+
 class ServiceState:
     """Holds the loaded index. ``index`` is replaced whole, never changed in place, so a
     request that has read it keeps a consistent index however long it runs."""
@@ -22,12 +32,8 @@ class ServiceState:
 
     def load(self) -> None:
         """Load the index (building it if the corpus or embedder changed); record any failure."""
-        settings = self.settings
         try:
-            embedder = make_embedder(
-                settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
-            )
-            index, report = ensure_index(settings.corpus_dir, settings.index_dir, embedder, progress=False)
+            index, report = load_index(self.settings)
         except Exception as exc:  # the service stays up and says why it is not ready
             self.load_error = f"index could not be loaded: {exc}"
             log.error(self.load_error)

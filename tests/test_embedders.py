@@ -53,8 +53,8 @@ def test_sentence_transformers_backend_builds_and_searches_an_index(
     index, report = ensure_index(FIXTURES, tmp_path / "index", minilm, progress=False)
     assert report.action == "built"
     assert index.manifest["embedder"] == {"id": minilm.id, "dim": 384}
-    assert index.search("出口退税", top_k=1)[0].passage.doc_id == "export-tax-rebate-service"
-    assert len(index.search("export tax rebate", top_k=3, mode="dense")) == 3
+    assert index.search("出口退税", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
+    assert len(index.search("export tax rebate", top_k=3, mode="dense").hits) == 3
 
 
 def test_a_model_change_triggers_a_rebuild(

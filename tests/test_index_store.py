@@ -45,16 +45,19 @@ def test_second_load_reuses_the_stored_index(corpus_copy: Path, tmp_path: Path, 
     index_dir = tmp_path / "index"
     first, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
     assert report.action == "built"
-    assert counting.passages_embedded == len(first.passages)
+    embedded = counting.passages_embedded
+    assert embedded == len(first.passages) + len(first.sentence_owner)  # each clause, and each of its sentences
     build = current_build(index_dir)
 
     second, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
     assert report.action == "loaded"
-    assert counting.passages_embedded == len(first.passages)  # nothing embedded again
+    assert counting.passages_embedded == embedded  # nothing embedded again
     assert current_build(index_dir) == build
     assert second.passages == first.passages
     query = "融资租赁公司能收外币租金吗"
-    assert [h.passage.passage_id for h in second.search(query)] == [h.passage.passage_id for h in first.search(query)]
+    assert [h.passage.passage_id for h in second.search(query).hits] == [
+        h.passage.passage_id for h in first.search(query).hits
+    ]
 
 
 def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, embedder: Embedder) -> None:
@@ -72,6 +75,8 @@ def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, 
         "bm25_tokens.json",
         "user_words.txt",
         "dense.faiss",
+        "sentences.faiss",
+        "sentence_owner.npy",
     }
 
 
@@ -87,7 +92,7 @@ def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
     assert report.action == "built"
     assert current_build(index_dir) != old_build
     assert {d.doc_id for d in index.documents} == {"guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"}
-    assert index.search("出口退税容缺办理", top_k=1)[0].passage.doc_id == "export-tax-rebate-service"
+    assert index.search("出口退税容缺办理", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
 
 
 def test_a_bad_file_keeps_the_earlier_index_served(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
@@ -102,7 +107,7 @@ def test_a_bad_file_keeps_the_earlier_index_served(corpus_copy: Path, tmp_path: 
     assert [e.path for e in report.errors] == [str(corpus_copy / "broken.txt")]
     assert current_build(index_dir) == build  # not half-updated: the good new notice waits too
     assert [d.doc_id for d in index.documents] == ["guangxi-ftz-implementation-plan-2020"]
-    assert index.search("汽车平行进口", top_k=1)[0].passage.article == "14"
+    assert index.search("汽车平行进口", top_k=1).hits[0].passage.article == "14"
 
 
 def test_a_bad_file_with_no_earlier_index_is_an_error_naming_it(

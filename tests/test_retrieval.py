@@ -7,12 +7,14 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from index import HybridIndex
-from index.fusion import RRF_K, rrf
+from index.builder import lexical_text
+from index.fusion import rrf, weighted
+from index.hybrid import FUSION_WEIGHTS
 from index.tokenizer import Tokenizer, normalize
 
 
 def top_article(index: HybridIndex, query: str, mode: str = "hybrid") -> str | None:
-    return index.search(query, top_k=1, mode=mode)[0].passage.article
+    return index.search(query, top_k=1, mode=mode).hits[0].passage.article
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
@@ -26,37 +28,39 @@ def test_foreign_currency_lease_rent_puts_article_17_first(default_index: Hybrid
 
 
 def test_traditional_and_full_width_questions_rank_like_simplified(default_index: HybridIndex) -> None:
-    simplified = [h.passage.passage_id for h in default_index.search("钦州港片区能做汽车平行进口吗？")]
-    traditional = [h.passage.passage_id for h in default_index.search("欽州港片區能做汽車平行進口嗎?")]
+    simplified = [h.passage.passage_id for h in default_index.search("钦州港片区能做汽车平行进口吗？").hits]
+    traditional = [h.passage.passage_id for h in default_index.search("欽州港片區能做汽車平行進口嗎?").hits]
     assert traditional == simplified
     assert normalize("ＦＴＺ　１２３") == "ftz 123"
 
 
 def test_an_english_question_finds_the_work_permit_clause_through_the_dense_leg(default_index: HybridIndex) -> None:
-    hits = default_index.search("work permits for foreign talent", top_k=5)
+    hits = default_index.search("work permits for foreign talent", top_k=5).hits
     assert "7" in [h.passage.article for h in hits]
     assert all(set(h.scores) == {"dense"} for h in hits)  # no Chinese term to match
 
 
-def test_hybrid_scores_are_the_sum_of_each_legs_reciprocal_rank(default_index: HybridIndex) -> None:
-    hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1)[0]
-    assert hit.scores == {"bm25": 1 / (RRF_K + 1), "dense": 1 / (RRF_K + 1)}
-    assert hit.score == pytest.approx(2 / (RRF_K + 1))
+def test_hybrid_score_is_the_weighted_sum_of_normalised_leg_scores(default_index: HybridIndex) -> None:
+    hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
+    assert hit.scores == pytest.approx(FUSION_WEIGHTS)  # first in both legs: each contributes its full weight
+    assert hit.score == pytest.approx(1.0)
 
 
-def test_rrf_matches_hand_computed_values() -> None:
+def test_fusions_match_hand_computed_values() -> None:
     fused = rrf({"a": {"x": 3.0, "y": 2.0}, "b": {"y": 0.9, "z": 0.5}}, k=1)
     assert fused == {"x": {"a": 1 / 2}, "y": {"a": 1 / 3, "b": 1 / 2}, "z": {"b": 1 / 3}}
+    mixed = weighted({"a": {"x": 4.0, "y": 1.0}, "b": {"y": 0.9, "z": 0.5}}, {"a": 0.5, "b": 2.0}, floors={"a": 0.0})
+    assert mixed == {"x": {"a": 0.5}, "y": {"a": 0.125, "b": 2.0}, "z": {"b": 0.0}}
 
 
 def test_filters_keep_one_section(default_index: HybridIndex) -> None:
-    hits = default_index.search("领导小组会议", top_k=10, section="附件")
+    hits = default_index.search("领导小组会议", top_k=10, section="附件").hits
     assert hits and all(h.passage.section_path[0].startswith("附件") for h in hits)
-    assert default_index.search("汽车平行进口", doc_id="no-such-notice") == []
+    assert default_index.search("汽车平行进口", doc_id="no-such-notice").hits == []
 
 
 def test_highlight_is_the_sentence_that_answers(default_index: HybridIndex) -> None:
-    hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1)[0]
+    hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
     assert default_index.highlight(hit.passage, "融资租赁公司能收外币租金吗") == (
         "允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。"
     )
@@ -67,13 +71,13 @@ def test_responsibility_tails_are_not_indexed(default_index: HybridIndex) -> Non
     with_units = [i for i, p in enumerate(default_index.passages) if p.responsible_units]
     assert len(with_units) >= 45
     for i in with_units:
-        assert indexed_terms[i] == default_index.tokenizer.tokenize(default_index.passages[i].body)
+        assert indexed_terms[i] == default_index.tokenizer.tokenize(lexical_text(default_index.passages[i]))
     assert not any("责任" in terms for terms in indexed_terms)
 
 
 def test_bm25_scores_are_rank_bm25s(default_index: HybridIndex) -> None:
     tokenizer: Tokenizer = default_index.tokenizer
-    reference = BM25Okapi([tokenizer.tokenize(p.body) for p in default_index.passages])
+    reference = BM25Okapi([tokenizer.tokenize(lexical_text(p)) for p in default_index.passages])
     query = tokenizer.tokenize("跨境电商零售进口")
     assert np.allclose(default_index.bm25.scores(query), reference.get_scores(query))
 
