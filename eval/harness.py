@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from eval.dataset import Qrels, Query
-from index import HybridIndex
+from index import SearchBackend
 from service.schemas import SearchRequest, SearchResponse
 from service.search import answer
 
@@ -28,7 +28,7 @@ Searcher = Callable[[str, str, int], SearchResponse]
 Run = dict[str, dict[str, float]]
 
 
-def library_searcher(index: HybridIndex) -> Searcher:
+def library_searcher(index: SearchBackend) -> Searcher:
     """Search an index in this process, exactly as the API does."""
     return lambda query, mode, top_k: answer(index, SearchRequest(query=query, mode=mode, top_k=top_k))
 

@@ -1,9 +1,10 @@
 """Index passages for BM25 and dense search, fuse the rankings, and persist the result."""
 
 from index.answerability import Evidence, Thresholds
+from index.backend import MODES, Filters, Hit, Ranking, SearchBackend
 from index.builder import IndexBuildError, IndexReport, build_index, ensure_index
 from index.embedders import BACKENDS, Embedder, make_embedder
-from index.hybrid import MODES, Hit, HybridIndex, Ranking
+from index.hybrid import HybridIndex
 from index.store import IndexMismatchError, IndexStore
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "MODES",
     "Embedder",
     "Evidence",
+    "Filters",
     "Hit",
     "HybridIndex",
     "IndexBuildError",
@@ -18,6 +20,7 @@ __all__ = [
     "IndexReport",
     "IndexStore",
     "Ranking",
+    "SearchBackend",
     "Thresholds",
     "build_index",
     "ensure_index",

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus import CorpusError
-from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, IndexReport
+from index import MODES, IndexBuildError, IndexMismatchError, IndexReport, SearchBackend
 from service.log import configure_logging
 from service.schemas import MAX_TOP_K, SearchRequest
 from service.search import answer
@@ -64,13 +64,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report(index: HybridIndex, report: IndexReport) -> None:
+def _report(index: SearchBackend, report: IndexReport) -> None:
     for error in report.errors:
         print(f"not indexed: {error}", file=sys.stderr)
     what = {"loaded": "index is up to date", "built": "built index", "kept": "kept the earlier index"}[report.action]
+    counts = index.document_counts()
     print(
-        f"{what}: {len(index.documents)} notice(s), {len(index.passages)} passages, "
-        f"embedder {index.manifest['embedder']['id']}, in {report.seconds:.1f}s -> {report.index_dir}",
+        f"{what}: {len(counts)} notice(s), {sum(count for _, count in counts)} passages, "
+        f"embedder {index.embedder.id}, in {report.seconds:.1f}s -> {report.index_dir}",
         file=sys.stderr,
     )
 

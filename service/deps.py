@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from index import HybridIndex
+from index import SearchBackend
 from service.errors import NotReady
 from service.state import ServiceState
 
@@ -15,7 +15,7 @@ def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
-def get_index(state: Annotated[ServiceState, Depends(get_state)]) -> HybridIndex:
+def get_index(state: Annotated[ServiceState, Depends(get_state)]) -> SearchBackend:
     """The loaded index; 503 while it is loading or if it failed to load."""
     if state.index is None:
         raise NotReady(state.load_error or "the index is still loading; retry shortly", headers={"Retry-After": "2"})
@@ -23,4 +23,4 @@ def get_index(state: Annotated[ServiceState, Depends(get_state)]) -> HybridIndex
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
-IndexDep = Annotated[HybridIndex, Depends(get_index)]
+IndexDep = Annotated[SearchBackend, Depends(get_index)]

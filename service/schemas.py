@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from corpus.models import Document, Passage
-from index.hybrid import Hit
+from index.backend import Hit
 
 Mode = Literal["hybrid", "bm25", "dense"]
 MAX_QUERY_CHARS = 500

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from index import HybridIndex
+from index import SearchBackend
 from service.schemas import SearchFilters, SearchRequest, SearchResponse, SearchResult
 
 
-def answer(index: HybridIndex, request: SearchRequest) -> SearchResponse:
+def answer(index: SearchBackend, request: SearchRequest) -> SearchResponse:
     """Rank the clauses that answer ``request.query`` and attach each one's best sentence."""
     started = time.perf_counter()
     filters = request.filters or SearchFilters()

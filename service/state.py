@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from index import HybridIndex, IndexReport, ensure_index, make_embedder
+from index import HybridIndex, IndexReport, SearchBackend, ensure_index, make_embedder
 from service.settings import Settings
 
 log = logging.getLogger("policyqa.service")
@@ -26,7 +26,7 @@ class ServiceState:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.index: HybridIndex | None = None
+        self.index: SearchBackend | None = None
         self.report: IndexReport | None = None
         self.load_error: str | None = None
 
@@ -40,8 +40,9 @@ class ServiceState:
             return
         for error in report.errors:
             log.warning("not indexed: %s; serving the earlier index", error)
+        counts = index.document_counts()
         log.info(
             "index %s in %.2fs: %d notices, %d passages, embedder %s",
-            report.action, report.seconds, len(index.documents), len(index.passages), index.manifest["embedder"]["id"],
+            report.action, report.seconds, len(counts), sum(n for _, n in counts), index.embedder.id,
         )  # fmt: skip
         self.index, self.report = index, report

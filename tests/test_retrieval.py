@@ -7,9 +7,9 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from index import HybridIndex
+from index.backend import FUSION_WEIGHTS
 from index.builder import lexical_text
 from index.fusion import rrf, weighted
-from index.hybrid import FUSION_WEIGHTS
 from index.tokenizer import Tokenizer, normalize
 
 

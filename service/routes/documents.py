@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter
 
 from service.deps import IndexDep
@@ -15,8 +13,7 @@ router = APIRouter(prefix="/v1", tags=["documents"], responses={503: {"model": E
 
 @router.get("/documents", response_model=DocumentList, summary="The indexed notices")
 def list_documents(index: IndexDep) -> DocumentList:
-    counts = Counter(passage.doc_id for passage in index.passages)
-    return DocumentList(documents=[DocumentOut.from_document(doc, counts[doc.doc_id]) for doc in index.documents])
+    return DocumentList(documents=[DocumentOut.from_document(doc, count) for doc, count in index.document_counts()])
 
 
 @router.get(
