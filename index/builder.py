@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from tqdm import tqdm
@@ -18,9 +19,10 @@ from corpus.reader import NoticeFileError
 from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
+from index.embedding_cache import CachedEmbedder
 from index.highlight import sentences
 from index.hybrid import HybridIndex
-from index.store import FORMAT_VERSION, IndexStore
+from index.store import FORMAT_VERSION, IndexMismatchError, IndexStore
 from index.tokenizer import Tokenizer, corpus_words
 
 MIN_SENTENCE_CHARS = 6
@@ -56,8 +58,18 @@ def passage_sentences(passage: Passage) -> list[str]:
     return [sentence for sentence in sentences(passage.body) if len(sentence) >= MIN_SENTENCE_CHARS]
 
 
-def build_index(corpus: Corpus, embedder: Embedder, fingerprint: str, progress: bool = True) -> HybridIndex:
-    """Tokenize and embed every passage of ``corpus`` into a new in-memory index."""
+def build_index(
+    corpus: Corpus,
+    embedder: Embedder,
+    fingerprint: str,
+    progress: bool = True,
+    passage_embedder: Embedder | None = None,
+) -> HybridIndex:
+    """Tokenize and embed every passage of ``corpus`` into a new in-memory index.
+
+    ``passage_embedder`` (by default ``embedder``) embeds the passages and sentences, e.g. through a cache.
+    """
+    passage_embedder = passage_embedder or embedder
     passages = corpus.passages
     tokenizer = Tokenizer(corpus_words(passages))
     bm25 = BM25Index([tokenizer.tokenize(lexical_text(passage)) for passage in passages])
@@ -68,8 +80,8 @@ def build_index(corpus: Corpus, embedder: Embedder, fingerprint: str, progress: 
             sentence_owner.append(position)
     total = len(passages) + len(sentence_texts)
     with tqdm(total=total, desc="embedding passages and sentences", unit="text", disable=not progress) as bar:
-        vectors = embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
-        sentence_vectors = embedder.embed_passages(sentence_texts, progress=bar.update)
+        vectors = passage_embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
+        sentence_vectors = passage_embedder.embed_passages(sentence_texts, progress=bar.update)
     manifest = {
         "format_version": FORMAT_VERSION,
         "corpus_fingerprint": fingerprint,
@@ -96,22 +108,34 @@ def build_index(corpus: Corpus, embedder: Embedder, fingerprint: str, progress: 
 
 
 def ensure_index(
-    corpus_dir: Path, index_dir: Path, embedder: Embedder, force: bool = False, progress: bool = True
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    force: bool = False,
+    progress: bool = True,
+    build: bool = True,
 ) -> tuple[HybridIndex, IndexReport]:
     """Load the stored index if it was built from this corpus with this embedder; else rebuild it.
 
     A corpus with a bad file is not indexed: the stored index (if it suits ``embedder``)
     stays served and the report lists the errors; with no such index, IndexBuildError.
+    With ``build`` false nothing is built: an index made elsewhere (say on a GPU machine)
+    is served as it is, and one made by another embedder, or none, is refused.
+    Passage vectors are kept under ``index_dir/embeddings``, so a rebuild embeds only new text.
     """
     started = time.perf_counter()
     store = IndexStore(index_dir)
-    fingerprint = corpus_fingerprint(corpus_dir)
     manifest = store.manifest()
     usable = (
         manifest is not None
         and manifest.get("format_version") == FORMAT_VERSION
-        and (manifest["embedder"]["id"] == embedder.id)
+        and manifest["embedder"]["id"] == embedder.id
     )
+    if not build:
+        if not usable:
+            raise IndexMismatchError(_unusable(index_dir, manifest, embedder))
+        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, index_dir)
+    fingerprint = corpus_fingerprint(corpus_dir)
     if usable and not force and manifest is not None and manifest["corpus_fingerprint"] == fingerprint:
         return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, index_dir)
 
@@ -123,11 +147,23 @@ def ensure_index(
             f"{corpus_dir}: not indexed, {len(corpus.errors)} file(s) are not usable notices:", corpus.errors
         )
 
-    build = store.new_build()  # made first, so an interrupted build is visible as a directory without a manifest
+    directory = store.new_build()  # made first, so an interrupted build is visible as a directory without a manifest
     try:
-        index = build_index(corpus, embedder, fingerprint, progress=progress)
+        cached = CachedEmbedder(embedder, index_dir / "embeddings")
+        index = build_index(corpus, embedder, fingerprint, progress=progress, passage_embedder=cached)
     except BaseException:
-        store.discard(build)
+        store.discard(directory)
         raise
-    store.commit(index, build)
+    store.commit(index, directory)
     return index, IndexReport("built", time.perf_counter() - started, index_dir)
+
+
+def _unusable(index_dir: Path, manifest: dict[str, Any] | None, embedder: Embedder) -> str:
+    if manifest is None:
+        return f"{index_dir}: no index has been built here; build one with `policyqa index`"
+    if manifest.get("format_version") != FORMAT_VERSION:
+        return f"{index_dir}: the index has format {manifest.get('format_version')}, not {FORMAT_VERSION}; rebuild it"
+    return (
+        f"{index_dir}: the index was built with embedder {manifest['embedder']['id']}, but this service embeds "
+        f"questions with {embedder.id}; configure the same model, or rebuild the index with this one"
+    )

@@ -77,7 +77,7 @@ def _report(index: SearchBackend, report: IndexReport) -> None:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    index, report = load_index(settings, force=args.force, progress=sys.stderr.isatty())
+    index, report = load_index(settings, force=args.force, progress=sys.stderr.isatty(), build=True)
     _report(index, report)
     return 1 if report.errors else 0
 

