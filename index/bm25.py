@@ -27,10 +27,10 @@ class BM25Index:
         self._vocabulary: dict[str, int] = {}
         term_ids = np.fromiter(
             (self._vocabulary.setdefault(term, len(self._vocabulary)) for tokens in corpus_tokens for term in tokens),
-            dtype=np.int64,
+            dtype=np.int32,
         )
         doc_len = np.fromiter(map(len, corpus_tokens), dtype=np.float64, count=len(corpus_tokens))
-        passages = np.repeat(np.arange(len(corpus_tokens)), doc_len.astype(np.int64))
+        passages = np.repeat(np.arange(len(corpus_tokens), dtype=np.int32), doc_len.astype(np.int64))
         # COO to CSC sums the repeated (passage, term) entries into term frequencies.
         shape = (len(corpus_tokens), len(self._vocabulary))
         matrix = sp.csc_matrix((np.ones(len(term_ids)), (passages, term_ids)), shape=shape)

@@ -41,8 +41,12 @@ class HybridIndex(SearchBackend):
         scores = self.bm25.scores(query_terms)
         if filters:
             scores = np.where(self._allowed(filters), scores, 0.0)
-        best = np.argsort(-scores, kind="stable")[:CANDIDATES]
-        return {self.passages[i].passage_id: float(scores[i]) for i in best if scores[i] > 0}
+        matching = np.flatnonzero(scores > 0)
+        if len(matching) > CANDIDATES:  # select before sorting: a full sort costs 2 ms at 100k passages
+            kth = np.partition(scores[matching], len(matching) - CANDIDATES)[len(matching) - CANDIDATES]
+            matching = matching[scores[matching] >= kth]  # ties at the cut stay, in passage order
+        best = matching[np.lexsort((matching, -scores[matching]))][:CANDIDATES]
+        return {self.passages[i].passage_id: float(scores[i]) for i in best}
 
     def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
         positions, similarities = self.dense.search(vector, len(self.dense) if filters else CANDIDATES)
