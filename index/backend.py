@@ -111,6 +111,9 @@ class SearchBackend(ABC):
     def document_counts(self) -> list[tuple[Document, int]]:
         """Every indexed notice with its number of passages."""
 
+    def close(self) -> None:  # noqa: B027 - a no-op unless the backend holds connections
+        """Release what the backend holds open (connections); nothing for an in-memory one."""
+
     # Shared by every backend.
 
     def search(

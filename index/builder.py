@@ -38,12 +38,12 @@ class IndexBuildError(RuntimeError):
 
 @dataclass
 class IndexReport:
-    """What ``ensure_index`` did: ``loaded`` the stored build, ``built`` a new one, or ``kept`` the stored
+    """What loading an index did: ``loaded`` the stored one, ``built`` a new one, or ``kept`` the stored
     one because the corpus had bad files (listed in ``errors``)."""
 
     action: str
     seconds: float
-    index_dir: Path
+    location: str  # the index directory, or the database
     errors: list[NoticeFileError] = field(default_factory=list)
 
 
@@ -91,7 +91,7 @@ def build_index(
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": {
             "python": platform.python_version(),
-            **{package: version(package) for package in ("policyqa", "faiss-cpu", "rank-bm25", "jieba", "numpy")},
+            **{package: version(package) for package in ("policyqa", "faiss-cpu", "scipy", "jieba", "numpy")},
         },
     }
     return HybridIndex(
@@ -134,15 +134,17 @@ def ensure_index(
     if not build:
         if not usable:
             raise IndexMismatchError(_unusable(index_dir, manifest, embedder))
-        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, index_dir)
+        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, str(index_dir))
     fingerprint = corpus_fingerprint(corpus_dir)
     if usable and not force and manifest is not None and manifest["corpus_fingerprint"] == fingerprint:
-        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, index_dir)
+        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, str(index_dir))
 
     corpus = load_corpus(corpus_dir)
     if corpus.errors:
         if usable:
-            return store.load(embedder), IndexReport("kept", time.perf_counter() - started, index_dir, corpus.errors)
+            return store.load(embedder), IndexReport(
+                "kept", time.perf_counter() - started, str(index_dir), corpus.errors
+            )
         raise IndexBuildError(
             f"{corpus_dir}: not indexed, {len(corpus.errors)} file(s) are not usable notices:", corpus.errors
         )
@@ -155,7 +157,7 @@ def ensure_index(
         store.discard(directory)
         raise
     store.commit(index, directory)
-    return index, IndexReport("built", time.perf_counter() - started, index_dir)
+    return index, IndexReport("built", time.perf_counter() - started, str(index_dir))
 
 
 def _unusable(index_dir: Path, manifest: dict[str, Any] | None, embedder: Embedder) -> str:

@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=state.load, name="index-loader", daemon=True).start()
         yield
+        state.close()
 
     app = FastAPI(
         title="policyqa",

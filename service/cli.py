@@ -71,13 +71,15 @@ def _report(index: SearchBackend, report: IndexReport) -> None:
     counts = index.document_counts()
     print(
         f"{what}: {len(counts)} notice(s), {sum(count for _, count in counts)} passages, "
-        f"embedder {index.embedder.id}, in {report.seconds:.1f}s -> {report.index_dir}",
+        f"embedder {index.embedder.id}, in {report.seconds:.1f}s -> {report.location}",
         file=sys.stderr,
     )
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    index, report = load_index(settings, force=args.force, progress=sys.stderr.isatty(), build=True)
+    # A database keeps no corpus fingerprint: `index` always ingests into it (replacing those notices).
+    force = args.force or settings.backend == "postgres"
+    index, report = load_index(settings, force=force, progress=sys.stderr.isatty(), build=True)
     _report(index, report)
     return 1 if report.errors else 0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import limits
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     device: str | None = Field(None, description="sentence-transformers device (cpu, cuda, mps); auto if unset.")
     query_prefix: str | None = Field(None, description="Text put before each question for the model.")
     passage_prefix: str | None = Field(None, description="Text put before each passage for the model.")
+    backend: Literal["local", "postgres"] = Field(
+        "local", description="local: an index directory in this process; postgres: a PostgreSQL database."
+    )
+    database_url: str | None = Field(None, description="PostgreSQL DSN for the postgres backend.")
     auto_build: bool = Field(
         True,
         description="Build the index at start-up when it is missing or stale. False: serve only an index built "
@@ -62,6 +66,12 @@ class Settings(BaseSettings):
         return Thresholds(
             self.answerable_min_dense, self.answerable_min_coverage, self.answerable_min_dense_other_languages
         )
+
+    @model_validator(mode="after")
+    def _postgres_needs_a_database(self) -> Settings:
+        if self.backend == "postgres" and not self.database_url:
+            raise ValueError("the postgres backend needs POLICYQA_DATABASE_URL (a PostgreSQL DSN)")
+        return self
 
     @field_validator("rate_limit")
     @classmethod

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from index import HybridIndex, IndexReport, SearchBackend, ensure_index, make_embedder
+from corpus import load_corpus
+from index import IndexBuildError, IndexReport, SearchBackend, ensure_index, make_embedder
+from index.embedders import Embedder
 from service.settings import Settings
 
 log = logging.getLogger("policyqa.service")
@@ -12,18 +15,43 @@ log = logging.getLogger("policyqa.service")
 
 def load_index(
     settings: Settings, force: bool = False, progress: bool = False, build: bool | None = None
-) -> tuple[HybridIndex, IndexReport]:
+) -> tuple[SearchBackend, IndexReport]:
     """The index the settings describe: loaded, or (re)built if the corpus or embedder changed
     and building is allowed (``build``, by default the ``auto_build`` setting)."""
     embedder = make_embedder(
         settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
     )
     allowed = settings.auto_build if build is None else build
+    if settings.backend == "postgres":
+        return _connect_postgres(settings, embedder, ingest=force, ingest_if_empty=allowed)
     index, report = ensure_index(
         settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress, build=allowed
     )
     index.thresholds = settings.thresholds()
     return index, report
+
+
+def _connect_postgres(
+    settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool
+) -> tuple[SearchBackend, IndexReport]:
+    """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty."""
+    from psycopg.conninfo import conninfo_to_dict  # both need the postgres extra
+
+    from index.postgres import PostgresIndex
+
+    started = time.perf_counter()
+    index = PostgresIndex(str(settings.database_url), embedder, settings.thresholds())
+    location = conninfo_to_dict(str(settings.database_url)).get("dbname") or "postgres"
+    if not (ingest or (ingest_if_empty and not index.document_counts())):
+        return index, IndexReport("loaded", time.perf_counter() - started, f"database {location}")
+    corpus = load_corpus(settings.corpus_dir)
+    if corpus.errors:
+        index.close()
+        raise IndexBuildError(
+            f"{settings.corpus_dir}: not ingested, {len(corpus.errors)} file(s) are not usable notices:", corpus.errors
+        )
+    index.ingest(corpus)
+    return index, IndexReport("built", time.perf_counter() - started, f"database {location}")
 
 
 class ServiceState:
@@ -52,3 +80,8 @@ class ServiceState:
             report.action, report.seconds, len(counts), sum(n for _, n in counts), index.embedder.id,
         )  # fmt: skip
         self.index, self.report = index, report
+
+    def close(self) -> None:
+        """Release the index's resources at shutdown."""
+        if self.index is not None:
+            self.index.close()

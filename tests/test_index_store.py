@@ -72,7 +72,7 @@ def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, 
     assert manifest["embedder"] == {"id": embedder.id, "dim": 384}
     assert len(manifest["corpus_fingerprint"]) == 64
     assert manifest["passage_count"] > 45
-    assert {"policyqa", "faiss-cpu", "rank-bm25", "jieba", "numpy", "python"} <= set(manifest["versions"])
+    assert {"policyqa", "faiss-cpu", "scipy", "jieba", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["built_at"]
     files = {p.name for p in (default_index_dir / "current").iterdir()}
     assert files == {

@@ -1,0 +1,479 @@
+"""A search backend over PostgreSQL with pgvector, shared by any number of service processes.
+
+Everything lives in the ``policyqa`` schema of the database, created on first use:
+
+- ``meta``: one row; the embedder id and dimension the vectors come from, the tokenizer's
+  user words, the average BM25 length, the largest idf, and a version bumped by every ingest;
+- ``documents``: each notice (``Document.to_dict()``) and the user words its passages give;
+- ``passages``: each clause (``Passage.to_dict()``), its BM25 length and its vector;
+- ``postings`` (term, passage, tf) and ``terms`` (term, df, idf) for BM25;
+- ``sentences``: the vector of each sentence long enough to say something, with its passage.
+
+Both vector columns have an HNSW index with cosine ops; similarity is ``1 - (a <=> b)``.
+BM25 is summed in SQL exactly as ``index.bm25`` sums it. An ingest commits whole or not at
+all, and each search (or highlight) reads one snapshot of the database, so a process
+never mixes two ingests' data, whichever process ingested. Needs PostgreSQL 16+ and
+pgvector 0.8+ (for iterative index scans, which keep filtered searches' LIMITs).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+from psycopg import sql
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from corpus.loader import Corpus, Notice
+from corpus.models import Document, Passage
+from index.answerability import Thresholds
+from index.backend import CANDIDATES, QUERY_CACHE_SIZE, SENTENCE_CANDIDATES, Filters, Ranking, Run, SearchBackend
+from index.bm25 import EPSILON, K1, B
+from index.builder import IndexBuildError, lexical_text, passage_sentences
+from index.embedders import Embedder
+from index.store import IndexMismatchError
+from index.tokenizer import Tokenizer, corpus_words
+
+MIN_PGVECTOR = (0, 8, 0)
+# Candidates an HNSW walk keeps: the deepest LIMIT a search asks for, so that every LIMIT is filled.
+EF_SEARCH = SENTENCE_CANDIDATES
+# Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
+_SCHEMA_LOCK = 0x706F6C6963797161
+_CACHE_SIZE = 8 * QUERY_CACHE_SIZE
+
+_SCHEMA = """
+CREATE EXTENSION IF NOT EXISTS vector;
+CREATE SCHEMA IF NOT EXISTS policyqa;
+CREATE TABLE policyqa.meta (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    embedder_id text NOT NULL,
+    dim integer NOT NULL,
+    user_words text[] NOT NULL,
+    average_length double precision NOT NULL,
+    max_idf double precision NOT NULL,
+    version bigint NOT NULL
+);
+CREATE TABLE policyqa.documents (
+    doc_id text PRIMARY KEY,
+    user_words text[] NOT NULL,
+    data jsonb NOT NULL
+);
+CREATE TABLE policyqa.passages (
+    passage_id text PRIMARY KEY,
+    doc_id text NOT NULL REFERENCES policyqa.documents ON DELETE CASCADE,
+    section_path text[] NOT NULL,
+    length integer NOT NULL,
+    data jsonb NOT NULL,
+    embedding vector({dim}) NOT NULL
+);
+CREATE INDEX ON policyqa.passages (doc_id);
+CREATE INDEX ON policyqa.passages USING hnsw (embedding vector_cosine_ops);
+CREATE TABLE policyqa.postings (
+    term text NOT NULL,
+    passage_id text NOT NULL REFERENCES policyqa.passages ON DELETE CASCADE,
+    tf integer NOT NULL,
+    PRIMARY KEY (term, passage_id)
+);
+CREATE INDEX ON policyqa.postings (passage_id);
+CREATE TABLE policyqa.terms (
+    term text PRIMARY KEY,
+    df integer NOT NULL,
+    idf double precision NOT NULL
+);
+CREATE TABLE policyqa.sentences (
+    passage_id text NOT NULL REFERENCES policyqa.passages ON DELETE CASCADE,
+    position integer NOT NULL,
+    text text NOT NULL,
+    embedding vector({dim}) NOT NULL,
+    PRIMARY KEY (passage_id, position)
+);
+CREATE INDEX ON policyqa.sentences USING hnsw (embedding vector_cosine_ops);
+INSERT INTO policyqa.meta (embedder_id, dim, user_words, average_length, max_idf, version)
+VALUES ({embedder_id}, {dim}, '{{}}', 1, 0, 0);
+"""
+
+# rank-bm25's Okapi weight of each (term, passage), in index.bm25's order of operations, times the
+# term's occurrences in the query, summed per passage.
+_LEXICAL = """
+SELECT passage_id, score FROM (
+    SELECT po.passage_id, sum(
+        q.occurrences * (t.idf * po.tf * (%(k1)s + 1) / (po.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / m.average_length)))
+    ) AS score
+    FROM (SELECT term, count(*) AS occurrences FROM unnest(%(terms)s::text[]) AS term GROUP BY term) AS q
+    JOIN policyqa.terms AS t USING (term)
+    JOIN policyqa.postings AS po USING (term)
+    JOIN policyqa.passages AS p USING (passage_id)
+    CROSS JOIN policyqa.meta AS m
+    WHERE {where}
+    GROUP BY po.passage_id
+) AS scored
+WHERE score > 0
+ORDER BY score DESC, passage_id
+LIMIT %(limit)s
+"""
+_PASSAGES = """
+SELECT p.passage_id, 1 - (p.embedding <=> %(vector)b) AS similarity
+FROM policyqa.passages AS p
+WHERE {where}
+ORDER BY p.embedding <=> %(vector)b
+LIMIT %(limit)s
+"""
+_SENTENCES = """
+SELECT passage_id, max(similarity) AS best FROM (
+    SELECT s.passage_id, 1 - (s.embedding <=> %(vector)b) AS similarity
+    FROM policyqa.sentences AS s {join}
+    WHERE {where}
+    ORDER BY s.embedding <=> %(vector)b
+    LIMIT %(limit)s
+) AS nearest
+GROUP BY passage_id
+ORDER BY best DESC, passage_id
+"""
+# Corpus-wide statistics, recomputed by every ingest: idf = ln((N - df + 0.5) / (df + 0.5)), negative
+# ones replaced by EPSILON times the mean of all (index.bm25), the average length, the largest idf.
+_RECOMPUTE = (
+    "DELETE FROM policyqa.terms",
+    """INSERT INTO policyqa.terms (term, df, idf)
+    SELECT term, df, ln(n - df + 0.5::float8) - ln(df + 0.5::float8)
+    FROM (SELECT term, count(*) AS df FROM policyqa.postings GROUP BY term) AS counts,
+         (SELECT count(*)::float8 AS n FROM policyqa.passages) AS corpus""",
+    "UPDATE policyqa.terms SET idf = %(epsilon)s * (SELECT avg(idf) FROM policyqa.terms) WHERE idf < 0",
+    """UPDATE policyqa.meta SET
+        user_words = %(user_words)s,
+        average_length = (SELECT CASE WHEN sum(length) > 0 THEN avg(length::float8) ELSE 1 END FROM policyqa.passages),
+        max_idf = (SELECT greatest(max(idf), 0) FROM policyqa.terms),
+        version = version + 1""",
+)
+
+_ANALYZE = "ANALYZE policyqa.documents, policyqa.passages, policyqa.postings, policyqa.terms, policyqa.sentences"
+
+
+class _State(NamedTuple):
+    """What a search needs besides the tables, as of one version of the database."""
+
+    version: int
+    tokenizer: Tokenizer
+    max_idf: float
+
+
+class _Tokenized(NamedTuple):
+    """A passage's BM25 length and term frequencies."""
+
+    length: int
+    frequencies: Counter[str]
+
+
+class PostgresIndex(SearchBackend):
+    """Passages held in PostgreSQL and searched there: BM25 over postings, pgvector HNSW over vectors.
+
+    Any number of processes may search one database while another ingests into it. Call
+    ``close`` (or use it as a context manager) to release its connections.
+    """
+
+    def __init__(self, dsn: str, embedder: Embedder, thresholds: Thresholds | None = None, pool_size: int = 8) -> None:
+        """Connect to ``dsn``, creating the schema if missing; refuse a database made for another embedder."""
+        super().__init__()
+        self.embedder = embedder
+        self.thresholds = thresholds or Thresholds()
+        self._dsn = dsn
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            _ensure_schema(conn, embedder)
+        self._pool = ConnectionPool(
+            dsn, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, configure=_configure_reader, open=True
+        )
+        self._local = threading.local()
+        self._publish = threading.Lock()
+        self._latest = _State(-1, Tokenizer(), 0.0)
+        self._idf = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_idf)
+        self._passage = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_passage)
+        self._terms = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_terms)
+
+    def close(self) -> None:
+        """Close every connection of this index."""
+        self._pool.close()
+
+    def __enter__(self) -> PostgresIndex:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The tokenizer of the database version being read (the latest seen, outside a read)."""
+        state = getattr(self._local, "state", None)
+        return (state or self._latest).tokenizer
+
+    # Reads: each in one snapshot of the database.
+
+    def search(
+        self, query: str, top_k: int = 5, mode: str = "hybrid", doc_id: str | None = None, section: str | None = None
+    ) -> Ranking:
+        """``SearchBackend.search``, reading one snapshot of the database throughout."""
+        with self._reading():
+            return super().search(query, top_k, mode, doc_id, section)
+
+    def highlight(self, passage: Passage, query: str) -> str:
+        """``SearchBackend.highlight``, reading one snapshot of the database throughout."""
+        with self._reading():
+            return super().highlight(passage, query)
+
+    def lexical_run(self, query_terms: list[str], filters: Filters) -> Run:
+        if not query_terms:
+            return {}
+        params = {"terms": query_terms, "k1": K1, "b": B, "limit": CANDIDATES}
+        with self._reading():
+            return dict(self._rows(sql.SQL(_LEXICAL).format(where=_where(filters)), params | filters._asdict()))
+
+    def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
+        params = {"vector": vector, "limit": CANDIDATES}
+        with self._reading():
+            return dict(self._rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | filters._asdict()))
+
+    def sentence_run(self, vector: np.ndarray, filters: Filters) -> Run:
+        join = sql.SQL("JOIN policyqa.passages AS p USING (passage_id)" if filters else "")
+        query = sql.SQL(_SENTENCES).format(join=join, where=_where(filters))
+        params = {"vector": vector, "limit": SENTENCE_CANDIDATES}
+        with self._reading():
+            return dict(self._rows(query, params | filters._asdict()))
+
+    def passage_terms(self, passage_id: str) -> frozenset[str]:
+        with self._reading() as state:
+            return self._terms(state.version, passage_id)
+
+    def term_weight(self, term: str) -> float:
+        with self._reading() as state:
+            return self._idf(state.version, term) or state.max_idf
+
+    def get_passage(self, passage_id: str) -> Passage | None:
+        with self._reading() as state:
+            return self._passage(state.version, passage_id)
+
+    def document_counts(self) -> list[tuple[Document, int]]:
+        with self._reading():
+            rows = self._rows(
+                "SELECT d.data, count(p.passage_id) FROM policyqa.documents AS d"
+                " LEFT JOIN policyqa.passages AS p USING (doc_id) GROUP BY d.doc_id ORDER BY d.doc_id"
+            )
+        return [(Document.from_dict(data), count) for data, count in rows]
+
+    # Writes.
+
+    def ingest(self, notices: Corpus | Iterable[Notice], embedder: Embedder | None = None) -> None:
+        """Index ``notices`` (a Corpus, or Notice records), replacing any notice already indexed under the same id.
+
+        The passages and sentences are embedded first, with ``embedder`` (by default this index's,
+        and in any case the one the database was made for). One transaction then replaces the
+        notices' rows, re-tokenizes every passage if the corpus's user words changed, recomputes
+        the corpus-wide idfs and average length, and commits: on any failure nothing changes.
+        A Corpus with unusable files is refused (IndexBuildError), as ``ensure_index`` does.
+        """
+        embedder = embedder or self.embedder
+        if isinstance(notices, Corpus):
+            if notices.errors:
+                raise IndexBuildError(
+                    f"not ingested, {len(notices.errors)} file(s) are not usable notices:", notices.errors
+                )
+            notices = notices.notices
+        notices = list(notices)
+        doc_ids = [notice.document.doc_id for notice in notices]
+        if duplicates := sorted(doc for doc, n in Counter(doc_ids).items() if n > 1):
+            raise ValueError(f"notices given twice: {', '.join(duplicates)}")
+        passages = [passage for notice in notices for passage in notice.passages]
+        sentences = [(p.passage_id, i, text) for p in passages for i, text in enumerate(passage_sentences(p))]
+        with psycopg.connect(self._dsn, autocommit=True) as conn:
+            _check_embedder(conn, embedder)  # before the embedding, which takes a while
+            passage_vectors = embedder.embed_passages([passage.body for passage in passages])
+            sentence_vectors = embedder.embed_passages([text for _, _, text in sentences])
+            register_vector(conn)
+            with conn.transaction():
+                conn.execute("SELECT FROM policyqa.meta FOR UPDATE")  # one ingest at a time
+                _check_embedder(conn, embedder)
+                conn.execute("DELETE FROM policyqa.documents WHERE doc_id = ANY(%s)", (doc_ids,))
+                words, old_words = self._user_words(conn, notices)
+                tokenizer = self._latest.tokenizer if self._latest.tokenizer.user_words == words else Tokenizer(words)
+                if words != old_words:  # jieba may now cut the other notices' passages differently
+                    self._retokenize(conn, tokenizer)
+                tokens = {p.passage_id: _tokenize(tokenizer, p) for p in passages}
+                _copy(
+                    conn,
+                    "documents (doc_id, user_words, data)",
+                    ["text", "text[]", "jsonb"],
+                    ((n.document.doc_id, corpus_words(n.passages), Jsonb(n.document.to_dict())) for n in notices),
+                )
+                _copy(
+                    conn,
+                    "passages (passage_id, doc_id, section_path, length, data, embedding)",
+                    ["text", "text", "text[]", "int4", "jsonb", "vector"],
+                    (
+                        (
+                            p.passage_id,
+                            p.doc_id,
+                            list(p.section_path),
+                            tokens[p.passage_id].length,
+                            Jsonb(p.to_dict()),
+                            v,
+                        )
+                        for p, v in zip(passages, passage_vectors, strict=True)
+                    ),
+                )
+                _copy_postings(conn, tokens)
+                _copy(
+                    conn,
+                    "sentences (passage_id, position, text, embedding)",
+                    ["text", "int4", "text", "vector"],
+                    ((*sentence, v) for sentence, v in zip(sentences, sentence_vectors, strict=True)),
+                )
+                for statement in _RECOMPUTE:
+                    conn.execute(statement, {"epsilon": EPSILON, "user_words": words})
+            conn.execute(_ANALYZE)  # fresh statistics, for the planner to choose between the HNSW indexes and scans
+
+    # Internals.
+
+    @contextmanager
+    def _reading(self) -> Iterator[_State]:
+        """Run the enclosed reads in one read-only snapshot of the database; give its state.
+
+        Nested reads share the outer one's snapshot.
+        """
+        state: _State | None = getattr(self._local, "state", None)
+        if state is not None:
+            yield state
+            return
+        with self._pool.connection() as conn, conn.transaction():
+            self._local.conn = conn
+            try:
+                self._local.state = state = self._state_at(conn)
+                yield state
+            finally:
+                self._local.conn = self._local.state = None
+
+    def _state_at(self, conn: psycopg.Connection[Any]) -> _State:
+        """The state of the version this snapshot sees; a newer one than seen so far becomes the latest."""
+        version, max_idf = conn.execute("SELECT version, max_idf FROM policyqa.meta").fetchone()
+        latest = self._latest
+        if version == latest.version:
+            return latest
+        with self._publish:  # one tokenizer built per version, however many threads see it first
+            latest = self._latest
+            if version == latest.version:
+                return latest
+            (words,) = conn.execute("SELECT user_words FROM policyqa.meta").fetchone()
+            tokenizer = latest.tokenizer if latest.tokenizer.user_words == words else Tokenizer(words)
+            state = _State(version, tokenizer, max_idf)
+            if version > latest.version:
+                self._latest = state
+                self._sentence_terms.cache_clear()  # passages may have new text, or the tokenizer new words
+        return state
+
+    def _rows(self, query: str | sql.Composable, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of ``query`` in the current read's snapshot."""
+        return self._local.conn.execute(query, params).fetchall()
+
+    def _fetch_idf(self, version: int, term: str) -> float:
+        rows = self._rows("SELECT idf FROM policyqa.terms WHERE term = %(term)s", {"term": term})
+        return rows[0][0] if rows else 0.0
+
+    def _fetch_passage(self, version: int, passage_id: str) -> Passage | None:
+        rows = self._rows("SELECT data FROM policyqa.passages WHERE passage_id = %(id)s", {"id": passage_id})
+        return Passage.from_dict(rows[0][0]) if rows else None
+
+    def _fetch_terms(self, version: int, passage_id: str) -> frozenset[str]:
+        rows = self._rows("SELECT term FROM policyqa.postings WHERE passage_id = %(id)s", {"id": passage_id})
+        return frozenset(term for (term,) in rows)
+
+    @staticmethod
+    def _user_words(conn: psycopg.Connection[Any], notices: list[Notice]) -> tuple[list[str], list[str]]:
+        """The tokenizer's user words once ``notices`` are in (the other notices' and theirs), and before."""
+        kept = conn.execute("SELECT DISTINCT unnest(user_words) FROM policyqa.documents").fetchall()
+        words = {word for (word,) in kept}.union(*(corpus_words(notice.passages) for notice in notices))
+        (old_words,) = conn.execute("SELECT user_words FROM policyqa.meta").fetchone()
+        return sorted(words), old_words
+
+    @staticmethod
+    def _retokenize(conn: psycopg.Connection[Any], tokenizer: Tokenizer) -> None:
+        """Rewrite the postings and lengths of every passage in the database with ``tokenizer``."""
+        rows = conn.execute("SELECT data FROM policyqa.passages").fetchall()
+        tokens = {data["passage_id"]: _tokenize(tokenizer, Passage.from_dict(data)) for (data,) in rows}
+        conn.execute("DELETE FROM policyqa.postings")
+        conn.execute(
+            "UPDATE policyqa.passages AS p SET length = new.length"
+            " FROM unnest(%s::text[], %s::int[]) AS new (passage_id, length)"
+            " WHERE p.passage_id = new.passage_id AND p.length <> new.length",
+            (list(tokens), [t.length for t in tokens.values()]),
+        )
+        _copy_postings(conn, tokens)
+
+
+def _ensure_schema(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
+    """Create the extension, schema and tables if missing; check pgvector's version and the embedder."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+        if conn.execute("SELECT to_regclass('policyqa.meta')").fetchone() == (None,):
+            schema = sql.SQL(_SCHEMA).format(dim=sql.Literal(embedder.dim), embedder_id=sql.Literal(embedder.id))
+            conn.execute(schema)
+    (version,) = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+    if tuple(int(part) for part in version.split(".")[:3]) < MIN_PGVECTOR:
+        raise RuntimeError(f"pgvector {version} is too old: {'.'.join(map(str, MIN_PGVECTOR))} or later is needed")
+    _check_embedder(conn, embedder)
+
+
+def _check_embedder(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
+    """Refuse an embedder other than the one whose vectors the database holds."""
+    recorded, dim = conn.execute("SELECT embedder_id, dim FROM policyqa.meta").fetchone()
+    if recorded != embedder.id:
+        raise IndexMismatchError(
+            f"the database holds vectors of embedder {recorded} ({dim} dimensions), not of {embedder.id}"
+            f" ({embedder.dim} dimensions): use that embedder, or another database"
+        )
+
+
+def _configure_reader(conn: psycopg.Connection[Any]) -> None:
+    """Set up a pooled connection: vectors as numpy arrays, HNSW walks deep enough, snapshot reads."""
+    register_vector(conn)
+    conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(EF_SEARCH)))
+    # With a filter, keep walking the graph until the LIMIT is filled, in exact distance order.
+    conn.execute("SET hnsw.iterative_scan = strict_order")
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.read_only = True
+
+
+def _where(filters: Filters) -> sql.Composable:
+    """The SQL condition on passages ``p`` that ``filters`` sets (its values as ``doc_id`` and ``section`` params)."""
+    conditions = [sql.SQL("TRUE")]
+    if "\x00" in (filters.doc_id or "") + (filters.section or ""):
+        conditions.append(sql.SQL("FALSE"))  # no text in PostgreSQL holds a NUL, nor can be compared with one
+    else:
+        if filters.doc_id is not None:
+            conditions.append(sql.SQL("p.doc_id = %(doc_id)s"))
+        if filters.section is not None:
+            conditions.append(
+                sql.SQL("EXISTS (SELECT FROM unnest(p.section_path) AS heading WHERE strpos(heading, %(section)s) > 0)")
+            )
+    return sql.SQL(" AND ").join(conditions)
+
+
+def _tokenize(tokenizer: Tokenizer, passage: Passage) -> _Tokenized:
+    tokens = tokenizer.tokenize(lexical_text(passage))
+    return _Tokenized(len(tokens), Counter(tokens))
+
+
+def _copy(conn: psycopg.Connection[Any], table: str, types: list[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Bulk-load ``rows`` into ``policyqa.<table>`` (``table`` names its columns too)."""
+    with conn.cursor().copy(f"COPY policyqa.{table} FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        for row in rows:
+            copy.write_row(row)
+
+
+def _copy_postings(conn: psycopg.Connection[Any], tokens: dict[str, _Tokenized]) -> None:
+    rows = ((term, passage_id, tf) for passage_id, t in tokens.items() for term, tf in t.frequencies.items())
+    _copy(conn, "postings (term, passage_id, tf)", ["text", "text", "int4"], rows)

