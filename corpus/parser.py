@@ -66,7 +66,8 @@ class _Draft:
 
 @dataclass
 class _Walk:
-    doc_id: str
+    """The state of the walk through a notice's lines."""
+
     scope: str = ""  # "" for the main text, "附件" or "附件2" inside an attachment
     scope_headings: dict[str, str] = field(default_factory=dict)
     stack: list[_Node] = field(default_factory=list)
@@ -94,8 +95,9 @@ def split_lines(text: str) -> list[Line]:
 
 def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, list[Passage]]:
     """Parse one notice's text into its document record and its passages, in reading order."""
-    lines = [line for line in split_lines(text) if not markers.is_page_chrome(line.text)]
-    published = next((d for line in split_lines(text)[:40] if (d := markers.published_date(line.text))), None)
+    all_lines = split_lines(text)
+    lines = [line for line in all_lines if not markers.is_page_chrome(line.text)]
+    published = next((d for line in all_lines[:40] if (d := markers.published_date(line.text))), None)
     title_at = next((i for i, line in enumerate(lines[:40]) if markers.is_notice_title(line.text)), None)
     if title_at is None:
         title = _clean_title(lines[0].text) if lines and markers.is_short_line(lines[0].text) else doc_id
@@ -103,7 +105,7 @@ def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, li
     else:
         title, body_from = _clean_title(lines[title_at].text), title_at + 1
 
-    walk = _Walk(doc_id)
+    walk = _Walk()
     issuer, signed, body_from = _take_notice_block(walk, lines, body_from, title)
     _walk_body(walk, lines, body_from)
 
@@ -200,10 +202,13 @@ def _on_marker(walk: _Walk, line: Line, marker: Marker) -> None:
     _close(walk)
     _pop_to(walk, marker.level)
     parent_key = walk.stack[-1].key if walk.stack else walk.scope_key
-    key = f"art{marker.number}" if marker.level == Level.ARTICLE else f"{parent_key}.{marker.number}".lstrip(".")
+    if marker.level == Level.ARTICLE:  # articles are numbered through the whole text, whatever their chapter
+        key = f"{walk.scope_key}.art{marker.number}".lstrip(".")
+    else:
+        key = f"{parent_key}.{marker.number}".lstrip(".")
     if walk.stack:
         walk.stack[-1].has_children = True
-    node = _Node(marker, line, key if marker.level != Level.ARTICLE else _scoped(walk, key))
+    node = _Node(marker, line, key)
     walk.stack.append(node)
     # Numbered items and articles are always clauses; higher levels are clauses only when
     # they say more than a title: "(一)加强组织落实。广西自贸试验区…" but not "三、主要任务".
@@ -227,8 +232,7 @@ def _on_plain_line(walk: _Walk, line: Line) -> None:
     number = walk.paragraphs[parent_key]
     if walk.stack:
         walk.stack[-1].has_children = True
-        title = label or (markers.lead_phrase(walk.stack[-1].marker.rest) if short else "")
-        title = title or markers.lead_phrase(walk.stack[-1].marker.rest)
+        title = label or markers.lead_phrase(walk.stack[-1].marker.rest)
     else:
         title = label or ""
     walk.draft = _Draft(
@@ -261,10 +265,6 @@ def _close(walk: _Walk) -> None:
     if walk.draft is not None:
         walk.drafts.append(walk.draft)
         walk.draft = None
-
-
-def _scoped(walk: _Walk, key: str) -> str:
-    return f"{walk.scope_key}.{key}" if walk.scope_key else key
 
 
 def _finish(walk: _Walk, document: Document) -> list[Passage]:

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from corpus import CorpusError
 from index import MODES, IndexBuildError, IndexMismatchError, IndexReport, SearchBackend
 from service.log import configure_logging
@@ -26,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(**overrides)
         configure_logging(settings.log_level)
         return args.run(args, settings)
-    except (CorpusError, IndexBuildError, IndexMismatchError, ValueError) as exc:
+    except ValidationError as exc:  # settings or a question that do not validate: name each problem
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        print(f"policyqa: error: {problems}", file=sys.stderr)
+        return 1
+    except (CorpusError, IndexBuildError, IndexMismatchError, ValueError, ConnectionError) as exc:
         print(f"policyqa: error: {exc}", file=sys.stderr)
         return 1
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
@@ -88,16 +88,7 @@ class PassageOut(BaseModel):
 
     @classmethod
     def from_passage(cls, passage: Passage) -> PassageOut:
-        return cls(
-            passage_id=passage.passage_id,
-            doc_id=passage.doc_id,
-            article=passage.article,
-            title=passage.title,
-            section_path=list(passage.section_path),
-            citation=passage.citation,
-            text=passage.text,
-            responsible_units=list(passage.responsible_units),
-        )
+        return cls(**_clause_fields(passage), responsible_units=list(passage.responsible_units))
 
 
 class SearchResult(BaseModel):
@@ -117,20 +108,22 @@ class SearchResult(BaseModel):
 
     @classmethod
     def from_hit(cls, hit: Hit, highlight: str) -> SearchResult:
-        passage = hit.passage
         return cls(
-            rank=hit.rank,
-            passage_id=passage.passage_id,
-            doc_id=passage.doc_id,
-            article=passage.article,
-            title=passage.title,
-            section_path=list(passage.section_path),
-            citation=passage.citation,
-            text=passage.text,
-            highlight=highlight,
-            score=hit.score,
-            scores=hit.scores,
+            rank=hit.rank, **_clause_fields(hit.passage), highlight=highlight, score=hit.score, scores=hit.scores
         )
+
+
+def _clause_fields(passage: Passage) -> dict[str, Any]:
+    """What every clause in a response shows of itself."""
+    return {
+        "passage_id": passage.passage_id,
+        "doc_id": passage.doc_id,
+        "article": passage.article,
+        "title": passage.title,
+        "section_path": list(passage.section_path),
+        "citation": passage.citation,
+        "text": passage.text,
+    }
 
 
 class SearchResponse(BaseModel):

@@ -35,23 +35,28 @@ def _connect_postgres(
     settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool
 ) -> tuple[SearchBackend, IndexReport]:
     """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty."""
-    from psycopg.conninfo import conninfo_to_dict  # both need the postgres extra
+    import psycopg  # both need the postgres extra
 
     from index.postgres import PostgresIndex
 
     started = time.perf_counter()
-    index = PostgresIndex(str(settings.database_url), embedder, settings.thresholds())
-    location = conninfo_to_dict(str(settings.database_url)).get("dbname") or "postgres"
-    if not (ingest or (ingest_if_empty and not index.document_counts())):
-        return index, IndexReport("loaded", time.perf_counter() - started, f"database {location}")
-    corpus = load_corpus(settings.corpus_dir)
-    if corpus.errors:
+    location = f"database {psycopg.conninfo.conninfo_to_dict(str(settings.database_url)).get('dbname', '')}"
+    try:
+        index = PostgresIndex(str(settings.database_url), embedder, settings.thresholds())
+    except psycopg.OperationalError as exc:
+        raise ConnectionError(f"cannot use the {location}: {exc}".strip()) from exc
+    try:
+        if not (ingest or (ingest_if_empty and not index.document_counts())):
+            return index, IndexReport("loaded", time.perf_counter() - started, location)
+        corpus = load_corpus(settings.corpus_dir)
+        if corpus.errors:
+            message = f"{settings.corpus_dir}: not ingested, {len(corpus.errors)} file(s) are not usable notices:"
+            raise IndexBuildError(message, corpus.errors)
+        index.ingest(corpus)
+    except BaseException:
         index.close()
-        raise IndexBuildError(
-            f"{settings.corpus_dir}: not ingested, {len(corpus.errors)} file(s) are not usable notices:", corpus.errors
-        )
-    index.ingest(corpus)
-    return index, IndexReport("built", time.perf_counter() - started, f"database {location}")
+        raise
+    return index, IndexReport("built", time.perf_counter() - started, location)
 
 
 class ServiceState:
