@@ -6,29 +6,6 @@ from collections.abc import Mapping
 
 Run = Mapping[str, float]
 
-RRF_K = 60
-
-
-def ranks(run: Run) -> dict[str, int]:
-    """1-based rank of each id in ``run`` by descending score (ties keep the run's order)."""
-    ordered = sorted(run.items(), key=lambda item: -item[1])
-    return {key: rank for rank, (key, _) in enumerate(ordered, start=1)}
-
-
-def rrf(runs: Mapping[str, Run], k: int = RRF_K) -> dict[str, dict[str, float]]:
-    """Reciprocal rank fusion: each run adds ``1 / (k + rank)`` to every id it ranks.
-
-    Cormack, Clarke and Buettcher, "Reciprocal rank fusion outperforms Condorcet and
-    individual rank learning methods", SIGIR 2009. ``runs`` are named (``bm25``, ``dense``);
-    the result gives, for each id, what each named run contributed. The fused score is
-    the sum of the contributions.
-    """
-    contributions: dict[str, dict[str, float]] = {}
-    for name, run in runs.items():
-        for key, rank in ranks(run).items():
-            contributions.setdefault(key, {})[name] = 1.0 / (k + rank)
-    return contributions
-
 
 def weighted(
     runs: Mapping[str, Run], weights: Mapping[str, float], floors: Mapping[str, float] | None = None
@@ -38,7 +15,7 @@ def weighted(
     Bruch, Gai and Ingber, "An Analysis of Fusion Functions for Hybrid Retrieval", ACM TOIS 2023.
     ``lo`` is the run's lowest score, or its ``floors`` entry where the score has a natural
     floor (0 for BM25, so that a passage matching few terms is not lifted to the bottom of the scale
-    of one matching many). Returns each id's contribution per run, as ``rrf`` does.
+    of one matching many). Returns, for each id, what each named run contributed; the fused score is their sum.
     """
     contributions: dict[str, dict[str, float]] = {}
     for name, run in runs.items():
