@@ -18,6 +18,7 @@ from index import HybridIndex, ensure_index, make_embedder
 from index.embedders import Embedder
 from service.app import create_app
 from service.settings import Settings
+from tests.pg_server import postgres_fixture
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notices"
 NOTICE = DEFAULT_CORPUS_DIR / "guangxi-ftz-implementation-plan-2020.txt"
@@ -93,5 +94,24 @@ class LiveServer:
 def server(default_index_dir: Path) -> Iterator[LiveServer]:
     """The service on the default corpus, over a real socket, once its index is loaded."""
     live = LiveServer(Settings(index_dir=default_index_dir, rate_limit=None)).start()
+    yield live
+    live.stop()
+
+
+pg_server = postgres_fixture()
+
+
+@pytest.fixture(scope="session", params=["local", "postgres"])
+def api_server(request: pytest.FixtureRequest, default_index_dir: Path) -> Iterator[LiveServer]:
+    """The service on each backend: the local index, and PostgreSQL (which it fills with the default corpus).
+
+    A test module runs its API tests on both by overriding ``server`` with this fixture.
+    """
+    if request.param == "local":
+        settings = Settings(index_dir=default_index_dir, rate_limit=None)
+    else:
+        dsn = request.getfixturevalue("pg_server").create_database("api")
+        settings = Settings(backend="postgres", database_url=dsn, rate_limit=None)
+    live = LiveServer(settings).start(timeout=300)
     yield live
     live.stop()

@@ -6,9 +6,16 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from service.settings import Settings
 from tests.conftest import DOC_ID, LiveServer
+
+
+@pytest.fixture
+def server(api_server: LiveServer) -> LiveServer:
+    """Every test here that takes ``server`` runs on both backends."""
+    return api_server
 
 
 def test_post_search_answers_with_ranked_cited_clauses(server: LiveServer) -> None:

@@ -15,6 +15,12 @@ from service.schemas import MAX_QUERY_CHARS
 from tests.conftest import DOC_ID, LiveServer
 
 
+@pytest.fixture
+def server(api_server: LiveServer) -> LiveServer:
+    """Every test here that takes ``server`` runs on both backends."""
+    return api_server
+
+
 def assert_error(response: httpx.Response, status: int, code: str, *words: str) -> None:
     assert response.status_code == status, response.text
     body = response.json()

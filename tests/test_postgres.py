@@ -29,9 +29,7 @@ from index.builder import passage_sentences
 from index.embedders import Embedder
 from index.postgres import PostgresIndex
 from tests.conftest import DOC_ID, FIXTURES, free_port
-from tests.pg_server import PgServer, postgres_fixture
-
-pg_server = postgres_fixture()
+from tests.pg_server import PgServer
 
 EXPORT = FIXTURES / "export-tax-rebate-service.txt"
 EXPORT_QUERY = "出口退税平均多久能办完"
