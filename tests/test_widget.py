@@ -90,6 +90,11 @@ class FakeAPI(SimpleHTTPRequestHandler):
                 503,
                 {"error": {"code": "not_ready", "message": "the index is still loading; retry shortly"}},
             )
+        elif query == "personal income tax":
+            status, reply = (
+                200,
+                {"query": query, "mode": body["mode"], "answerable": False, "results": [HOSTILE_RESULT], "took_ms": 1},
+            )
         elif query == "invalid":
             status, reply = 422, {"error": {"code": "invalid_request", "message": "top_k: must be at most 50"}}
         else:
@@ -304,10 +309,16 @@ def test_service_errors_escaping_and_double_submits(
     assert root.find_elements(By.CSS_SELECTOR, "img, b, script") == []
     assert driver.execute_script("return window.pwned") is None
 
+    # A question the notices may not answer: the closest clauses, said to be only that.
+    ask(root, "personal income tax")
+    assert wait_answered(driver, root) == "unanswerable"
+    assert "可能没有直接回答这个问题" in message_text(root)
+    assert len(results(root)) == 1
+
     # While a question is out, the button is disabled and a second Enter sends nothing.
     ask(root, "slow")
     assert not root.find_element(By.CSS_SELECTOR, by_testid("policyqa-submit")).is_enabled()
     assert root.find_element(By.CSS_SELECTOR, by_testid("policyqa-output")).get_attribute("aria-busy") == "true"
     root.find_element(By.CSS_SELECTOR, by_testid("policyqa-input")).send_keys(Keys.ENTER)
     assert wait_answered(driver, root) == "empty"
-    assert other_origin.queries == ["not ready", "invalid", "hostile", "slow"]
+    assert other_origin.queries == ["not ready", "invalid", "hostile", "personal income tax", "slow"]

@@ -39,6 +39,9 @@
     badAnswer: "服务返回了无法识别的应答，请稍后再试。",
     errorPrefix: "查询出错：",
     found: function (n) { return "找到 " + n + " 条相关条款："; },
+    unanswerable: function (n) {
+      return "已收录的政策文件可能没有直接回答这个问题。以下是最接近的 " + n + " 条条款，仅供参考：";
+    },
     showText: "展开条款全文",
     hideText: "收起条款全文",
     highlightLabel: "最相关的一句",
@@ -322,6 +325,9 @@
           if (status === 200 && body && Array.isArray(body.results)) {
             if (body.results.length === 0) {
               showMessage("empty", TEXT.empty);
+            } else if (body.answerable === false) {
+              showMessage("unanswerable", TEXT.unanswerable(body.results.length));
+              renderResults(body.results);
             } else {
               showMessage("found", TEXT.found(body.results.length));
               renderResults(body.results);
