@@ -6,7 +6,7 @@ import logging
 import time
 
 from corpus import load_corpus
-from index import IndexBuildError, IndexReport, SearchBackend, ensure_index, make_embedder
+from index import IndexReport, SearchBackend, ensure_index, make_embedder
 from index.embedders import Embedder
 from service.settings import Settings
 
@@ -48,11 +48,7 @@ def _connect_postgres(
     try:
         if not (ingest or (ingest_if_empty and not index.document_counts())):
             return index, IndexReport("loaded", time.perf_counter() - started, location)
-        corpus = load_corpus(settings.corpus_dir)
-        if corpus.errors:
-            message = f"{settings.corpus_dir}: not ingested, {len(corpus.errors)} file(s) are not usable notices:"
-            raise IndexBuildError(message, corpus.errors)
-        index.ingest(corpus)
+        index.ingest(load_corpus(settings.corpus_dir))  # refuses a corpus with unusable files
     except BaseException:
         index.close()
         raise
