@@ -6,10 +6,10 @@ Each size runs in a fresh process. The corpus is the real notice followed by syn
 notices recombined from its sentences (bench/corpus_generator.py); vectors come from a
 synthetic embedder, so the build and the searches are measured without the model. The index
 is built as index.builder does (BM25 over each clause's lexical text, a faiss index of the
-passages and one of their sentences) and searched through ``HybridIndex.search`` in every
+passages, and their sentences' vectors) and searched through ``HybridIndex.search`` in every
 mode, each question's vector already cached (the query embedding is not counted). Also
 measured: where a hybrid search spends its time, the former rank-bm25 leg at 10,000 and
-100,000 passages (a sample of the questions), and at 100,000 the recall of the HNSW graphs
+100,000 passages (a sample of the questions), and at 100,000 the recall of the HNSW graph
 against exact search.
 """
 
@@ -35,11 +35,12 @@ from corpus_generator import SentenceCachedTokenizer, SyntheticEmbedder, generat
 from rank_bm25 import BM25Okapi
 
 from eval.dataset import load_queries
-from index.backend import CANDIDATES, MODES, SENTENCE_CANDIDATES, Filters
+from index.backend import CANDIDATES, MODES, Filters
 from index.bm25 import BM25Index
 from index.builder import lexical_text, passage_sentences
 from index.dense import EXACT_SEARCH_LIMIT, DenseIndex
 from index.hybrid import HybridIndex
+from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer, corpus_words, normalize
 
 SIZES = (77, 1_000, 10_000, 100_000)
@@ -71,13 +72,13 @@ class Measurement:
     passages: int
     notices: int
     sentences: int
-    faiss_kinds: str
+    faiss_kind: str
     build_seconds: dict[str, float]
     build_mb: dict[str, float]
     latency: dict[str, tuple[float, float]]
     steps: dict[str, float]
     old_bm25: tuple[float, float] | None = None
-    recall: list[tuple[str, str, int, float, float]] = dataclasses.field(default_factory=list)
+    recall: list[tuple[str, int, float, float]] = dataclasses.field(default_factory=list)
 
 
 def rss_mb() -> float:
@@ -130,36 +131,40 @@ def measure(size: int) -> Measurement:
         tokenizer=tokenizer,
         bm25=built("BM25", lambda: BM25Index(tokens)),
         dense=built("faiss passages", lambda: DenseIndex.from_vectors(vectors)),
-        sentences=built("faiss sentences", lambda: DenseIndex.from_vectors(sentence_vectors)),
-        sentence_owner=np.asarray([position for position, _ in owned], dtype=np.int64),
+        sentences=built(
+            "sentence vectors",  # a copy, as held by a process that reads them rather than maps them
+            lambda: SentenceVectors(
+                np.array(sentence_vectors), np.asarray([position for position, _ in owned]), len(passages)
+            ),
+        ),
         embedder=embedder,
     )
     index = HybridIndex(**parts)
     latency = {mode: percentiles(timings(lambda q, m=mode: index.search(q, mode=m), QUESTIONS)) for mode in MODES}
-    kinds = "/".join("HNSW" if count >= EXACT_SEARCH_LIMIT else "flat" for count in (size, len(owned)))
+    kind = "HNSW" if size >= EXACT_SEARCH_LIMIT else "flat"
     result = Measurement(
-        len(passages), len(corpus.documents), len(owned), kinds, seconds, megabytes, latency, hybrid_steps(index)
+        len(passages), len(corpus.documents), len(owned), kind, seconds, megabytes, latency, hybrid_steps(index)
     )
     if size in OLD_BM25_QUESTIONS:
         old = dataclasses.replace(index, bm25=RankBM25Index(tokens))
         sample = QUESTIONS[: OLD_BM25_QUESTIONS[size]]
         result.old_bm25 = percentiles(timings(lambda q: old.search(q, mode="bm25"), sample, passes=1))
     if size >= EXACT_SEARCH_LIMIT:
-        result.recall = hnsw_recall(embedder, index, vectors, sentence_vectors, [sentence for _, sentence in owned])
+        result.recall = hnsw_recall(embedder, index, vectors, [sentence for _, sentence in owned])
     return result
 
 
 def hybrid_steps(index: HybridIndex) -> dict[str, float]:
-    """p50 ms of each step of a hybrid search: the three legs, and the faiss searches inside the dense ones."""
+    """p50 ms of each step of a hybrid search: the three legs, and the faiss search inside the passage one."""
     terms = {q: index.tokenizer.tokenize(q) for q in QUESTIONS}
     vector = {q: index.query_vector(normalize(q)) for q in QUESTIONS}
+    nearest = {q: list(index.passage_run(vector[q], Filters())) for q in QUESTIONS}
     steps: dict[str, Callable[[str], object]] = {
         "tokenize": index.tokenizer.tokenize,
         "lexical_run": lambda q: index.lexical_run(terms[q], Filters()),
         "passage_run": lambda q: index.passage_run(vector[q], Filters()),
         f"of which faiss k={CANDIDATES}": lambda q: index.dense.search(vector[q], CANDIDATES),
-        "sentence_run": lambda q: index.sentence_run(vector[q], Filters()),
-        f"of which faiss k={SENTENCE_CANDIDATES}": lambda q: index.sentences.search(vector[q], SENTENCE_CANDIDATES),
+        "sentence_run": lambda q: index.sentence_run(vector[q], nearest[q]),
     }
     return {name: statistics.median(timings(step, QUESTIONS)) for name, step in steps.items()}
 
@@ -168,17 +173,16 @@ def hnsw_recall(
     embedder: SyntheticEmbedder,
     index: HybridIndex,
     vectors: np.ndarray,
-    sentence_vectors: np.ndarray,
     sentence_texts: list[str],
-) -> list[tuple[str, str, int, float, float]]:
-    """Recall@k of each HNSW search at the depth the hybrid search uses, against exact search.
+) -> list[tuple[str, int, float, float]]:
+    """Recall@k of the passages' HNSW search at the depth the hybrid search uses, against exact search.
 
-    Per (index, kind of query, k): the share of the exact top k that HNSW returns, and the share
+    Per (kind of query, k): the share of the exact top k that HNSW returns, and the share
     of HNSW's top k within ``TIE`` of the exact k-th similarity (ann-benchmarks' rule, as the
     synthetic corpus repeats sentences and so ties many passages). Two kinds of query: the
     questions' random vectors (as timed, far from every passage) and sentences of the corpus
     embedded anew, with noise of their own (a question restating one sentence of a clause, near
-    its clause as real questions are, and not itself in either index).
+    its clause as real questions are, and not itself in the index).
     """
     picked = np.random.default_rng(1).choice(len(sentence_texts), len(QUESTIONS), replace=False)
     queries = {
@@ -186,20 +190,16 @@ def hnsw_recall(
         "sentence": embedder.embed_passages([sentence_texts[i] for i in picked]),
     }
     rows = []
-    for name, dense, stored, depth in (
-        ("passages", index.dense, vectors, CANDIDATES),
-        ("sentences", index.sentences, sentence_vectors, SENTENCE_CANDIDATES),
-    ):
-        for kind, query_vectors in queries.items():
-            for at in (10, depth):
-                strict, tied = [], []
-                for query in query_vectors:
-                    similarities = stored @ query
-                    exact = np.argpartition(-similarities, at)[:at]
-                    approximate = dense.search(query, depth)[0][:at]
-                    strict.append(len(np.intersect1d(exact, approximate)) / at)
-                    tied.append(np.mean(similarities[approximate] >= similarities[exact].min() - TIE))
-                rows.append((name, kind, at, float(np.mean(strict)), float(np.mean(tied))))
+    for kind, query_vectors in queries.items():
+        for at in (10, CANDIDATES):
+            strict, tied = [], []
+            for query in query_vectors:
+                similarities = vectors @ query
+                exact = np.argpartition(-similarities, at)[:at]
+                approximate = index.dense.search(query, CANDIDATES)[0][:at]
+                strict.append(len(np.intersect1d(exact, approximate)) / at)
+                tied.append(np.mean(similarities[approximate] >= similarities[exact].min() - TIE))
+            rows.append((kind, at, float(np.mean(strict)), float(np.mean(tied))))
     return rows
 
 
@@ -233,13 +233,13 @@ def report(results: list[Measurement], seconds: float) -> str:
         f"Python {platform.python_version()}; {versions}. `python bench/scale.py` took {seconds / 60:.1f} min.",
         "",
         "The real notice, then synthetic notices recombined from its sentences (bench/corpus_generator.py), with "
-        "synthetic 384-dimension vectors. Build: BM25 matrix and the two faiss indexes (passages, sentences), "
+        "synthetic 384-dimension vectors. Build: BM25 matrix, the passages' faiss index and the sentence vectors, "
         "timed and measured as RSS growth one by one (approximate: a step may reuse memory an earlier one freed).",
         "",
-        *header(["passages", "notices", "sentences", "faiss passages/sentences", *(f"{b} s" for b in builds),
+        *header(["passages", "notices", "sentences", "faiss passages", *(f"{b} s" for b in builds),
                  *(f"{b} MB" for b in builds)]),
         *(
-            row([f"{r.passages:,}", f"{r.notices:,}", f"{r.sentences:,}", r.faiss_kinds,
+            row([f"{r.passages:,}", f"{r.notices:,}", f"{r.sentences:,}", r.faiss_kind,
                  *(f"{r.build_seconds[b]:.2f}" for b in builds), *(f"{r.build_mb[b]:,.1f}" for b in builds)])
             for r in results
         ),
@@ -267,14 +267,10 @@ def report(results: list[Measurement], seconds: float) -> str:
             lines += [
                 "",
                 f"HNSW recall against exact search at {r.passages:,} passages, searched at the hybrid depth "
-                f"({CANDIDATES} passages, {SENTENCE_CANDIDATES} sentences); *ties* counts a hit within {TIE} of "
-                "the exact k-th similarity:",
+                f"({CANDIDATES}); *ties* counts a hit within {TIE} of the exact k-th similarity:",
                 "",
-                *header(["index", "queries", "k", "recall@k", "recall@k, ties"]),
-                *(
-                    row([name, kind, str(at), f"{strict:.3f}", f"{tied:.3f}"])
-                    for name, kind, at, strict, tied in r.recall
-                ),
+                *header(["queries", "k", "recall@k", "recall@k, ties"]),
+                *(row([kind, str(at), f"{strict:.3f}", f"{tied:.3f}"]) for kind, at, strict, tied in r.recall),
             ]
     first, previous, last = results[0], results[-2], results[-1]
 

@@ -24,8 +24,6 @@ from index.tokenizer import Tokenizer, has_chinese, normalize
 MODES = ("hybrid", "bm25", "dense")
 # How deep each leg ranks before fusion; deeper than any top_k a caller may ask for.
 CANDIDATES = 100
-# Sentences searched per query, for the passages' best-sentence scores.
-SENTENCE_CANDIDATES = 4 * CANDIDATES
 # Weights of the two legs in hybrid mode, and of a passage's best sentence in its dense score,
 # chosen on the tuning part of the gold set (eval/results/report.md).
 FUSION_WEIGHTS = {"bm25": 0.3, "dense": 0.7}
@@ -41,11 +39,6 @@ class Filters(NamedTuple):
 
     doc_id: str | None = None
     section: str | None = None
-
-    def allows(self, passage: Passage) -> bool:
-        return (self.doc_id is None or passage.doc_id == self.doc_id) and (
-            self.section is None or any(self.section in heading for heading in passage.section_path)
-        )
 
     def __bool__(self) -> bool:
         return self.doc_id is not None or self.section is not None
@@ -92,8 +85,8 @@ class SearchBackend(ABC):
         """Cosine similarity of the (at most ``CANDIDATES``) nearest passages, best first."""
 
     @abstractmethod
-    def sentence_run(self, vector: np.ndarray, filters: Filters) -> Run:
-        """For the passages owning the ``SENTENCE_CANDIDATES`` nearest sentences, their best similarity."""
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Run:
+        """For each of these passages that has sentences, the similarity of its closest sentence."""
 
     @abstractmethod
     def passage_terms(self, passage_id: str) -> frozenset[str]:
@@ -162,11 +155,11 @@ class SearchBackend(ABC):
         """Each passage's similarity plus ``SENTENCE_WEIGHT`` times its closest sentence's: a long clause
         whose one sentence answers the question is not drowned by the rest of it."""
         vector = self.query_vector(normalize(query))
-        best_sentence_of = self.sentence_run(vector, filters)
-        floor = min(best_sentence_of.values(), default=0.0)  # for a passage none of whose sentences came back
+        nearest = self.passage_run(vector, filters)
+        best_sentence_of = self.sentence_run(vector, list(nearest))
+        floor = min(best_sentence_of.values(), default=0.0)  # for a passage too short to have sentences
         scores = {
-            key: similarity + SENTENCE_WEIGHT * best_sentence_of.get(key, floor)
-            for key, similarity in self.passage_run(vector, filters).items()
+            key: similarity + SENTENCE_WEIGHT * best_sentence_of.get(key, floor) for key, similarity in nearest.items()
         }
         return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
 

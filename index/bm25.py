@@ -53,8 +53,12 @@ class BM25Index:
         counts = Counter(self._vocabulary[term] for term in query_tokens if term in self._vocabulary)
         if not counts:
             return np.zeros(len(self.corpus_tokens), dtype=np.float64)
-        columns = self._weights[:, list(counts)]
-        return columns @ np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        # Each term's column of the CSC matrix is its postings: the passages holding it, with its weight in each.
+        matrix = self._weights
+        postings = [slice(matrix.indptr[term], matrix.indptr[term + 1]) for term in counts]
+        passages = np.concatenate([matrix.indices[span] for span in postings])
+        weights = np.concatenate([matrix.data[span] * n for span, n in zip(postings, counts.values(), strict=True)])
+        return np.bincount(passages, weights, minlength=len(self.corpus_tokens))
 
     def idf(self, term: str) -> float:
         """The term's inverse document frequency; 0 for a term no passage has."""

@@ -22,6 +22,7 @@ from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
 from index.highlight import sentences
 from index.hybrid import HybridIndex
+from index.sentence_vectors import SentenceVectors
 from index.store import FORMAT_VERSION, IndexMismatchError, IndexStore
 from index.tokenizer import Tokenizer, corpus_words
 
@@ -100,8 +101,7 @@ def build_index(
         tokenizer=tokenizer,
         bm25=bm25,
         dense=DenseIndex.from_vectors(vectors),
-        sentences=DenseIndex.from_vectors(sentence_vectors),
-        sentence_owner=np.asarray(sentence_owner, dtype=np.int64),
+        sentences=SentenceVectors(sentence_vectors, np.asarray(sentence_owner, dtype=np.int64), len(passages)),
         embedder=embedder,
         manifest=manifest,
     )

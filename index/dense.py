@@ -53,21 +53,28 @@ class DenseIndex:
     def __len__(self) -> int:
         return int(self._index.ntotal)
 
-    def search(self, query_vector: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest passages: their positions and similarities, best first.
+    def search(
+        self, query_vector: np.ndarray, k: int, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest passages (of those ``allowed``, a mask, if given): positions and similarities, best first.
 
-        On an HNSW graph the walk keeps at least ``k`` candidates; a search for a large share of
-        the passages (a filtered search ranks them all) reads the stored vectors exactly instead.
+        On an HNSW graph the walk keeps at least ``k`` candidates. Where the graph would have to
+        walk past most passages (a deep search, or a filter keeping few of them), the stored
+        vectors are read exactly instead.
         """
-        k = min(k, len(self))
+        index, params = self._index, faiss.SearchParameters()
+        kept = len(self) if allowed is None else int(np.count_nonzero(allowed))
+        k = min(k, kept)
         if k == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        index, params = self._index, None
         if isinstance(index, faiss.IndexHNSW):
-            if k * EXACT_SHARE >= len(self):
+            if k * EXACT_SHARE >= kept:
                 index = faiss.downcast_index(index.storage)
             else:
                 params = faiss.SearchParametersHNSW(efSearch=max(index.hnsw.efSearch, k))
+        if allowed is not None:
+            bitmap = np.packbits(allowed, bitorder="little")
+            params.sel = faiss.IDSelectorBitmap(len(allowed), faiss.swig_ptr(bitmap))
         query = np.ascontiguousarray(query_vector.reshape(1, -1), dtype=np.float32)
         with _one_thread():
             scores, ids = index.search(query, k, params=params)

@@ -1,20 +1,25 @@
-"""The in-memory backend: BM25 over a sparse term matrix and faiss over passage and sentence vectors."""
+"""The in-memory backend: BM25 over a sparse term matrix, faiss over passage vectors, and sentence vectors."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from corpus.models import Document, Passage
 from index.answerability import Thresholds
-from index.backend import CANDIDATES, SENTENCE_CANDIDATES, Filters, Run, SearchBackend
+from index.backend import CANDIDATES, Filters, Run, SearchBackend
 from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
+from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
+
+# Masks of the filters portals use most (a notice, a section), kept between searches.
+FILTER_CACHE_SIZE = 256
 
 
 @dataclass(eq=False)
@@ -26,16 +31,25 @@ class HybridIndex(SearchBackend):
     tokenizer: Tokenizer
     bm25: BM25Index
     dense: DenseIndex
-    sentences: DenseIndex
-    sentence_owner: np.ndarray  # position of the passage each sentence vector belongs to
+    sentences: SentenceVectors
     embedder: Embedder
     manifest: dict[str, Any] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
         super().__init__()
-        self._by_id = {passage.passage_id: passage for passage in self.passages}
-        self._position = {passage.passage_id: i for i, passage in enumerate(self.passages)}
+        self._ids = [passage.passage_id for passage in self.passages]
+        self._by_id = dict(zip(self._ids, self.passages, strict=True))
+        self._position = {passage_id: i for i, passage_id in enumerate(self._ids)}
+        # Filters test each distinct notice and section path once, then select passages by code.
+        self._doc_code = {document.doc_id: code for code, document in enumerate(self.documents)}
+        self._doc_of = np.fromiter((self._doc_code[p.doc_id] for p in self.passages), dtype=np.int32)
+        self._section_paths: dict[tuple[str, ...], int] = {}
+        self._section_of = np.fromiter(
+            (self._section_paths.setdefault(p.section_path, len(self._section_paths)) for p in self.passages),
+            dtype=np.int32,
+        )
+        self._allowed = lru_cache(maxsize=FILTER_CACHE_SIZE)(self._passages_allowed)
 
     def lexical_run(self, query_terms: list[str], filters: Filters) -> Run:
         scores = self.bm25.scores(query_terms)
@@ -46,27 +60,17 @@ class HybridIndex(SearchBackend):
             kth = np.partition(scores[matching], len(matching) - CANDIDATES)[len(matching) - CANDIDATES]
             matching = matching[scores[matching] >= kth]  # ties at the cut stay, in passage order
         best = matching[np.lexsort((matching, -scores[matching]))][:CANDIDATES]
-        return {self.passages[i].passage_id: float(scores[i]) for i in best}
+        return self._run(best, scores[best])
 
     def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
-        positions, similarities = self.dense.search(vector, len(self.dense) if filters else CANDIDATES)
-        allowed = self._allowed(filters) if filters else None
-        run = {
-            self.passages[i].passage_id: float(s)
-            for i, s in zip(positions, similarities, strict=True)
-            if allowed is None or allowed[i]
-        }
-        return dict(list(run.items())[:CANDIDATES])
+        positions, similarities = self.dense.search(vector, CANDIDATES, self._allowed(filters) if filters else None)
+        return self._run(positions, similarities)
 
-    def sentence_run(self, vector: np.ndarray, filters: Filters) -> Run:
-        depth = len(self.sentences) if filters else SENTENCE_CANDIDATES
-        positions, similarities = self.sentences.search(vector, depth)
-        best: Run = {}
-        for position, similarity in zip(positions, similarities, strict=True):
-            passage = self.passages[int(self.sentence_owner[position])]
-            if not filters or filters.allows(passage):
-                best.setdefault(passage.passage_id, float(similarity))  # results come best first
-        return best
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Run:
+        positions = np.fromiter(map(self._position.__getitem__, passage_ids), dtype=np.int64, count=len(passage_ids))
+        best = self.sentences.best(vector, positions)
+        has_sentences = ~np.isnan(best)
+        return self._run(positions[has_sentences], best[has_sentences])
 
     def passage_terms(self, passage_id: str) -> frozenset[str]:
         return self.bm25.term_set(self._position[passage_id])
@@ -81,5 +85,16 @@ class HybridIndex(SearchBackend):
         counts = Counter(passage.doc_id for passage in self.passages)
         return [(document, counts[document.doc_id]) for document in self.documents]
 
-    def _allowed(self, filters: Filters) -> np.ndarray:
-        return np.fromiter((filters.allows(p) for p in self.passages), dtype=bool, count=len(self.passages))
+    def _run(self, positions: np.ndarray, scores: np.ndarray) -> Run:
+        return dict(zip(map(self._ids.__getitem__, positions.tolist()), scores.tolist(), strict=True))
+
+    def _passages_allowed(self, filters: Filters) -> np.ndarray:
+        """Which passages ``filters`` keeps, as a mask in passage order."""
+        allowed = np.ones(len(self.passages), dtype=bool)
+        if filters.doc_id is not None:
+            allowed &= self._doc_of == self._doc_code.get(filters.doc_id, -1)
+        if filters.section is not None:
+            codes = [code for path, code in self._section_paths.items() if any(filters.section in h for h in path)]
+            allowed &= np.isin(self._section_of, codes)
+        allowed.flags.writeable = False  # shared by every caller of the cache
+        return allowed

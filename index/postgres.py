@@ -9,7 +9,8 @@ Everything lives in the ``policyqa`` schema of the database, created on first us
 - ``postings`` (term, passage, tf) and ``terms`` (term, df, idf) for BM25;
 - ``sentences``: the vector of each sentence long enough to say something, with its passage.
 
-Both vector columns have an HNSW index with cosine ops; similarity is ``1 - (a <=> b)``.
+Passage vectors have an HNSW index with cosine ops; similarity is ``1 - (a <=> b)``. Sentences
+are only scored for the passages a search found, through their primary key.
 BM25 is summed in SQL exactly as ``index.bm25`` sums it. An ingest commits whole or not at
 all, and each search (or highlight) reads one snapshot of the database, so a process
 never mixes two ingests' data, whichever process ingested. Needs PostgreSQL 16+ and
@@ -35,16 +36,17 @@ from psycopg_pool import ConnectionPool
 from corpus.loader import Corpus, Notice
 from corpus.models import Document, Passage
 from index.answerability import Thresholds
-from index.backend import CANDIDATES, QUERY_CACHE_SIZE, SENTENCE_CANDIDATES, Filters, Ranking, Run, SearchBackend
+from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Run, SearchBackend
 from index.bm25 import EPSILON, K1, B
 from index.builder import IndexBuildError, lexical_text, passage_sentences
+from index.dense import HNSW_EF_SEARCH
 from index.embedders import Embedder
 from index.store import IndexMismatchError
 from index.tokenizer import Tokenizer, corpus_words
 
 MIN_PGVECTOR = (0, 8, 0)
-# Candidates an HNSW walk keeps: the deepest LIMIT a search asks for, so that every LIMIT is filled.
-EF_SEARCH = SENTENCE_CANDIDATES
+# Candidates an HNSW walk keeps, as in the local backend's graph: more than the LIMIT, so that it is filled.
+EF_SEARCH = HNSW_EF_SEARCH
 # Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
 _SCHEMA_LOCK = 0x706F6C6963797161
 _CACHE_SIZE = 8 * QUERY_CACHE_SIZE
@@ -95,7 +97,6 @@ CREATE TABLE policyqa.sentences (
     embedding vector({dim}) NOT NULL,
     PRIMARY KEY (passage_id, position)
 );
-CREATE INDEX ON policyqa.sentences USING hnsw (embedding vector_cosine_ops);
 INSERT INTO policyqa.meta (embedder_id, dim, user_words, average_length, max_idf, version)
 VALUES ({embedder_id}, {dim}, '{{}}', 1, 0, 0);
 """
@@ -127,15 +128,10 @@ ORDER BY p.embedding <=> %(vector)b
 LIMIT %(limit)s
 """
 _SENTENCES = """
-SELECT passage_id, max(similarity) AS best FROM (
-    SELECT s.passage_id, 1 - (s.embedding <=> %(vector)b) AS similarity
-    FROM policyqa.sentences AS s {join}
-    WHERE {where}
-    ORDER BY s.embedding <=> %(vector)b
-    LIMIT %(limit)s
-) AS nearest
+SELECT passage_id, max(1 - (embedding <=> %(vector)b))
+FROM policyqa.sentences
+WHERE passage_id = ANY(%(passage_ids)s)
 GROUP BY passage_id
-ORDER BY best DESC, passage_id
 """
 # Corpus-wide statistics, recomputed by every ingest: idf = ln((N - df + 0.5) / (df + 0.5)), negative
 # ones replaced by EPSILON times the mean of all (index.bm25), the average length, the largest idf.
@@ -238,12 +234,9 @@ class PostgresIndex(SearchBackend):
         with self._reading():
             return dict(self._rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | filters._asdict()))
 
-    def sentence_run(self, vector: np.ndarray, filters: Filters) -> Run:
-        join = sql.SQL("JOIN policyqa.passages AS p USING (passage_id)" if filters else "")
-        query = sql.SQL(_SENTENCES).format(join=join, where=_where(filters))
-        params = {"vector": vector, "limit": SENTENCE_CANDIDATES}
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Run:
         with self._reading():
-            return dict(self._rows(query, params | filters._asdict()))
+            return dict(self._rows(_SENTENCES, {"vector": vector, "passage_ids": passage_ids}))
 
     def passage_terms(self, passage_id: str) -> frozenset[str]:
         with self._reading() as state:

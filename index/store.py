@@ -7,7 +7,7 @@ Layout of ``root``::
         manifest.json                 corpus hash, embedder id and dimension, versions, build time
         documents.jsonl, passages.jsonl
         bm25_tokens.json, user_words.txt
-        dense.faiss, sentences.faiss, sentence_owner.npy
+        dense.faiss, sentence_vectors.npy, sentence_owner.npy
 
 A build is written into its own directory first; only a complete build is ever pointed
 to by ``current``, so a crash mid-build leaves the previous index served.
@@ -22,16 +22,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from corpus.models import Document, Passage
 from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.hybrid import HybridIndex
+from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 _KEEP_BUILDS = 2
 
 
@@ -67,8 +66,7 @@ class IndexStore:
             index.bm25.save(build / "bm25_tokens.json")
             (build / "user_words.txt").write_text("\n".join(index.tokenizer.user_words), encoding="utf-8")
             index.dense.save(build / "dense.faiss")
-            index.sentences.save(build / "sentences.faiss")
-            np.save(build / "sentence_owner.npy", index.sentence_owner)
+            index.sentences.save(build)
             # The manifest goes last: a build without one is incomplete and never made current.
             _write_json(build / "manifest.json", index.manifest)
             link = self.root / f".current-{build.name}"
@@ -97,14 +95,14 @@ class IndexStore:
             raise IndexMismatchError(f"{self.root}: index was built with embedder {built_with}, not {embedder.id}")
         build = self._current.resolve()
         user_words = (build / "user_words.txt").read_text(encoding="utf-8").splitlines()
+        passages = [Passage.from_dict(p) for p in _read_jsonl(build / "passages.jsonl")]
         return HybridIndex(
             documents=[Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")],
-            passages=[Passage.from_dict(p) for p in _read_jsonl(build / "passages.jsonl")],
+            passages=passages,
             tokenizer=Tokenizer(user_words),
             bm25=BM25Index.load(build / "bm25_tokens.json"),
             dense=DenseIndex.load(build / "dense.faiss"),
-            sentences=DenseIndex.load(build / "sentences.faiss"),
-            sentence_owner=np.load(build / "sentence_owner.npy"),
+            sentences=SentenceVectors.load(build, len(passages)),
             embedder=embedder,
             manifest=manifest,
         )

@@ -82,7 +82,7 @@ def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, 
         "bm25_tokens.json",
         "user_words.txt",
         "dense.faiss",
-        "sentences.faiss",
+        "sentence_vectors.npy",
         "sentence_owner.npy",
     }
 
@@ -100,6 +100,10 @@ def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
     assert current_build(index_dir) != old_build
     assert {d.doc_id for d in index.documents} == {"guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"}
     assert index.search("出口退税容缺办理", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
+    for doc_id in ("guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"):
+        for mode in ("hybrid", "bm25", "dense"):
+            hits = index.search("出口退税容缺办理", top_k=10, mode=mode, doc_id=doc_id).hits
+            assert hits and {hit.passage.doc_id for hit in hits} == {doc_id}
 
 
 def test_a_bad_file_keeps_the_earlier_index_served(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:

@@ -110,8 +110,8 @@ class OtherEmbedder(MemoEmbedder):
 def memo_embedder(default_index: HybridIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
     build = default_index_dir / "current"
     texts = [p.body for p in default_index.passages] + [s for p in default_index.passages for s in passage_sentences(p)]
-    stored = [faiss.read_index(str(build / name)) for name in ("dense.faiss", "sentences.faiss")]
-    vectors = np.vstack([index.reconstruct_n(0, index.ntotal) for index in stored])
+    passages = faiss.read_index(str(build / "dense.faiss"))
+    vectors = np.vstack([passages.reconstruct_n(0, passages.ntotal), np.load(build / "sentence_vectors.npy")])
     assert len(vectors) == len(texts)
     return MemoEmbedder(embedder, dict(zip(texts, vectors, strict=True)), default_index.query_vector)
 

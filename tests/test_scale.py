@@ -13,6 +13,7 @@ from corpus import DEFAULT_CORPUS_DIR, load_corpus
 from eval.dataset import load_queries
 from index.bm25 import BM25Index
 from index.dense import HNSW_EF_SEARCH, DenseIndex
+from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer, corpus_words
 
 # Repeated terms, terms no passage has, English, stop words only, nothing at all.
@@ -141,3 +142,41 @@ def test_hnsw_ranking_every_vector_is_exact() -> None:
     positions, similarities = dense.search(vectors[3], len(vectors))
     assert sorted(positions.tolist()) == list(range(len(vectors)))
     assert np.allclose(similarities, np.sort(vectors @ vectors[3])[::-1], atol=1e-6)
+
+
+@pytest.mark.parametrize("threshold", [10_000, 1000], ids=["flat", "hnsw"])
+def test_a_filtered_search_returns_only_allowed_passages_nearest_first(threshold: int) -> None:
+    vectors, query = unit_vectors(4000, 16), unit_vectors(1, 16, seed=1)[0]
+    dense = DenseIndex.from_vectors(vectors, threshold=threshold)
+    one_notice = np.zeros(len(vectors), dtype=bool)
+    one_notice[1200:1277] = True  # few passages: ranked exactly on either index
+    most = np.random.default_rng(2).random(len(vectors)) < 0.6  # many: the graph walks past the others
+    for allowed, wanted in ((one_notice, 1.0), (most, 0.9)):
+        positions, similarities = dense.search(query, 50, allowed)
+        assert allowed[positions].all() and len(positions) == 50
+        assert np.allclose(similarities, vectors[positions] @ query) and np.all(np.diff(similarities) <= 0)
+        exact = [i for i in exact_order(vectors, query) if allowed[i]][:50]
+        assert len(set(positions.tolist()) & set(exact)) / 50 >= wanted
+    assert len(dense.search(query, 50, np.zeros(len(vectors), dtype=bool))[0]) == 0
+
+
+def test_sentence_vectors_give_each_passages_best_sentence(tmp_path: Path) -> None:
+    vectors, query = unit_vectors(9, 16), unit_vectors(1, 16, seed=1)[0]
+    owner = np.array([0, 0, 0, 2, 3, 3, 3, 3, 5])  # passages 1 and 4 have no sentences
+    sentences = SentenceVectors(vectors, owner, passages=6)
+    similarities = vectors @ query
+    best = sentences.best(query, np.array([3, 1, 0, 5, 4, 2]))
+    expected = [similarities[4:8].max(), np.nan, similarities[:3].max(), similarities[8], np.nan, similarities[3]]
+    assert np.allclose(best, expected, equal_nan=True)
+    assert len(sentences.best(query, np.array([], dtype=np.int64))) == 0
+
+    sentences.save(tmp_path)
+    loaded = SentenceVectors.load(tmp_path, passages=6)
+    assert np.array_equal(loaded.best(query, np.arange(6)), sentences.best(query, np.arange(6)), equal_nan=True)
+
+
+def test_sentence_vectors_must_be_grouped_by_passage() -> None:
+    with pytest.raises(ValueError, match="grouped by passage"):
+        SentenceVectors(unit_vectors(3, 16), np.array([1, 0, 2]), passages=3)
+    with pytest.raises(ValueError, match="3 sentence vectors but 2 owners"):
+        SentenceVectors(unit_vectors(3, 16), np.array([0, 1]), passages=3)
