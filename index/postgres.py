@@ -260,9 +260,10 @@ class PostgresIndex(SearchBackend):
 
     # Writes.
 
-    def ingest(self, notices: Corpus | Iterable[Notice], embedder: Embedder | None = None) -> None:
+    def ingest(self, notices: Corpus | Iterable[Notice], embedder: Embedder | None = None, prune: bool = False) -> None:
         """Index ``notices`` (a Corpus, or Notice records), replacing any notice already indexed under the same id.
 
+        With ``prune``, every other notice is removed: the database then holds exactly these.
         The passages and sentences are embedded first, with ``embedder`` (by default this index's,
         and in any case the one the database was made for). One transaction then replaces the
         notices' rows, re-tokenizes every passage if the corpus's user words changed, recomputes
@@ -290,7 +291,10 @@ class PostgresIndex(SearchBackend):
             with conn.transaction():
                 conn.execute("SELECT FROM policyqa.meta FOR UPDATE")  # one ingest at a time
                 _check_embedder(conn, embedder)
-                conn.execute("DELETE FROM policyqa.documents WHERE doc_id = ANY(%s)", (doc_ids,))
+                if prune:
+                    conn.execute("DELETE FROM policyqa.documents")  # with their passages, postings and sentences
+                else:
+                    conn.execute("DELETE FROM policyqa.documents WHERE doc_id = ANY(%s)", (doc_ids,))
                 words, old_words = self._user_words(conn, notices)
                 tokenizer = self._latest.tokenizer if self._latest.tokenizer.user_words == words else Tokenizer(words)
                 if words != old_words:  # jieba may now cut the other notices' passages differently

@@ -46,6 +46,12 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="build or refresh the index")
     index.add_argument("--force", action="store_true", help="rebuild even if the corpus is unchanged")
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help="PostgreSQL backend: also remove the notices whose files are no longer in the corpus "
+        "(a local index always holds exactly the corpus)",
+    )
     index.set_defaults(run=_index)
 
     search = commands.add_parser("search", parents=[common], help="rank the clauses that answer a question")
@@ -85,7 +91,7 @@ def _report(index: SearchBackend, report: IndexReport) -> None:
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     # A database keeps no corpus fingerprint: `index` always ingests into it (replacing those notices).
     force = args.force or settings.backend == "postgres"
-    index, report = load_index(settings, force=force, progress=sys.stderr.isatty(), build=True)
+    index, report = load_index(settings, force=force, progress=sys.stderr.isatty(), build=True, prune=args.prune)
     _report(index, report)
     return 1 if report.errors else 0
 

@@ -14,16 +14,19 @@ log = logging.getLogger("policyqa.service")
 
 
 def load_index(
-    settings: Settings, force: bool = False, progress: bool = False, build: bool | None = None
+    settings: Settings, force: bool = False, progress: bool = False, build: bool | None = None, prune: bool = False
 ) -> tuple[SearchBackend, IndexReport]:
     """The index the settings describe: loaded, or (re)built if the corpus or embedder changed
-    and building is allowed (``build``, by default the ``auto_build`` setting)."""
+    and building is allowed (``build``, by default the ``auto_build`` setting).
+
+    A local index always holds exactly the corpus; a database keeps notices ingested before
+    unless ``prune`` removes those whose files are gone."""
     embedder = make_embedder(
         settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
     )
     allowed = settings.auto_build if build is None else build
     if settings.backend == "postgres":
-        return _connect_postgres(settings, embedder, ingest=force, ingest_if_empty=allowed)
+        return _connect_postgres(settings, embedder, ingest=force, ingest_if_empty=allowed, prune=prune)
     index, report = ensure_index(
         settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress, build=allowed
     )
@@ -32,7 +35,7 @@ def load_index(
 
 
 def _connect_postgres(
-    settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool
+    settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool, prune: bool
 ) -> tuple[SearchBackend, IndexReport]:
     """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty."""
     import psycopg  # both need the postgres extra
@@ -48,7 +51,7 @@ def _connect_postgres(
     try:
         if not (ingest or (ingest_if_empty and not index.document_counts())):
             return index, IndexReport("loaded", time.perf_counter() - started, location)
-        index.ingest(load_corpus(settings.corpus_dir))  # refuses a corpus with unusable files
+        index.ingest(load_corpus(settings.corpus_dir), prune=prune)  # refuses a corpus with unusable files
     except BaseException:
         index.close()
         raise

@@ -435,3 +435,17 @@ def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path:
     )
     assert found.returncode == 0, found.stderr
     assert found.stdout.startswith("1. 《关于做好2022年度外贸企业出口退税服务工作的通知》")
+
+    # A notice whose file is gone stays in the database until `index --prune`.
+    shutil.copy(FIXTURES / "nanning-cross-border-ecommerce-gbk.txt", corpus)
+    (corpus / EXPORT.name).unlink()
+    kept = subprocess.run(["policyqa", "index"], env=env, capture_output=True, text=True, timeout=300)
+    assert kept.returncode == 0, kept.stderr
+    assert "built index: 2 notice(s)" in kept.stderr
+    pruned = subprocess.run(["policyqa", "index", "--prune"], env=env, capture_output=True, text=True, timeout=300)
+    assert pruned.returncode == 0, pruned.stderr
+    assert "built index: 1 notice(s)" in pruned.stderr
+    found = subprocess.run(["policyqa", "search", EXPORT_QUERY, "--json"], env=env, capture_output=True, text=True)
+    assert found.returncode == 0, found.stderr
+    results = json.loads(found.stdout)["results"]
+    assert results and {r["doc_id"] for r in results} == {"nanning-cross-border-ecommerce-gbk"}
