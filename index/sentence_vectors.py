@@ -27,9 +27,6 @@ class SentenceVectors:
         # Passage p's sentences are rows starts[p]:starts[p + 1].
         self._starts = np.searchsorted(owner, np.arange(passages + 1))
 
-    def __len__(self) -> int:
-        return len(self.vectors)
-
     def best(self, query_vector: np.ndarray, positions: np.ndarray) -> np.ndarray:
         """The highest similarity of ``query_vector`` to a sentence of each passage at ``positions``;
         NaN for a passage without sentences."""

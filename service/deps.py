@@ -15,12 +15,14 @@ def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
-def get_index(state: Annotated[ServiceState, Depends(get_state)]) -> SearchBackend:
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_index(state: StateDep) -> SearchBackend:
     """The loaded index; 503 while it is loading or if it failed to load."""
     if state.index is None:
         raise NotReady(state.load_error or "the index is still loading; retry shortly", headers={"Retry-After": "2"})
     return state.index
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
 IndexDep = Annotated[SearchBackend, Depends(get_index)]
