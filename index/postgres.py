@@ -45,6 +45,8 @@ from index.store import IndexMismatchError
 from index.tokenizer import Tokenizer, corpus_words
 
 MIN_PGVECTOR = (0, 8, 0)
+# Bumped whenever the tables change; a database made by another version is refused, not misread.
+SCHEMA_VERSION = 2
 # Candidates an HNSW walk keeps, as in the local backend's graph: more than the LIMIT, so that it is filled.
 EF_SEARCH = HNSW_EF_SEARCH
 # Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
@@ -82,7 +84,8 @@ CREATE TABLE policyqa.postings (
     term text NOT NULL,
     passage_id text NOT NULL REFERENCES policyqa.passages ON DELETE CASCADE,
     tf integer NOT NULL,
-    PRIMARY KEY (term, passage_id)
+    length integer NOT NULL,  -- the passage's, so that scoring a term reads its postings alone
+    PRIMARY KEY (term, passage_id) INCLUDE (tf, length)
 );
 CREATE INDEX ON policyqa.postings (passage_id);
 CREATE TABLE policyqa.terms (
@@ -97,23 +100,26 @@ CREATE TABLE policyqa.sentences (
     embedding vector({dim}) NOT NULL,
     PRIMARY KEY (passage_id, position)
 );
+COMMENT ON TABLE policyqa.meta IS {schema_version};
 INSERT INTO policyqa.meta (embedder_id, dim, user_words, average_length, max_idf, version)
 VALUES ({embedder_id}, {dim}, '{{}}', 1, 0, 0);
 """
 
 # rank-bm25's Okapi weight of each (term, passage), in index.bm25's order of operations, times the
-# term's occurrences in the query, summed per passage.
+# term's occurrences in the query, summed per passage. ``po.term = ANY`` has the planner read each
+# term's postings from the covering primary key alone (an index-only scan); passages are joined
+# only to filter.
 _LEXICAL = """
 SELECT passage_id, score FROM (
     SELECT po.passage_id, sum(
-        q.occurrences * (t.idf * po.tf * (%(k1)s + 1) / (po.tf + %(k1)s * (1 - %(b)s + %(b)s * p.length / m.average_length)))
+        q.occurrences * (t.idf * po.tf * (%(k1)s + 1) / (po.tf + %(k1)s * (1 - %(b)s + %(b)s * po.length / m.average_length)))
     ) AS score
-    FROM (SELECT term, count(*) AS occurrences FROM unnest(%(terms)s::text[]) AS term GROUP BY term) AS q
+    FROM policyqa.postings AS po
     JOIN policyqa.terms AS t USING (term)
-    JOIN policyqa.postings AS po USING (term)
-    JOIN policyqa.passages AS p USING (passage_id)
+    JOIN (SELECT term, count(*) AS occurrences FROM unnest(%(terms)s::text[]) AS term GROUP BY term) AS q USING (term)
+    {join}
     CROSS JOIN policyqa.meta AS m
-    WHERE {where}
+    WHERE po.term = ANY(%(terms)s::text[]) AND {where}
     GROUP BY po.passage_id
 ) AS scored
 WHERE score > 0
@@ -149,7 +155,10 @@ _RECOMPUTE = (
         version = version + 1""",
 )
 
-_ANALYZE = "ANALYZE policyqa.documents, policyqa.passages, policyqa.postings, policyqa.terms, policyqa.sentences"
+# Fresh statistics for the planner, and a visibility map that lets postings be read from their index alone.
+_VACUUM = (
+    "VACUUM (ANALYZE) policyqa.documents, policyqa.passages, policyqa.postings, policyqa.terms, policyqa.sentences"
+)
 
 
 class _State(NamedTuple):
@@ -226,8 +235,9 @@ class PostgresIndex(SearchBackend):
         if not query_terms:
             return {}
         params = {"terms": query_terms, "k1": K1, "b": B, "limit": CANDIDATES}
+        query = sql.SQL(_LEXICAL).format(join=_join_passages(filters), where=_where(filters))
         with self._reading():
-            return dict(self._rows(sql.SQL(_LEXICAL).format(where=_where(filters)), params | filters._asdict()))
+            return dict(self._rows(query, params | filters._asdict()))
 
     def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
         params = {"vector": vector, "limit": CANDIDATES}
@@ -290,6 +300,9 @@ class PostgresIndex(SearchBackend):
             register_vector(conn)
             with conn.transaction():
                 conn.execute("SELECT FROM policyqa.meta FOR UPDATE")  # one ingest at a time
+                # Flush the commit before the VACUUM below, even where commits are asynchronous: until then it
+                # cannot mark the new postings all-visible, and searches read each one from the table too.
+                conn.execute("SET LOCAL synchronous_commit = on")
                 _check_embedder(conn, embedder)
                 if prune:
                     conn.execute("DELETE FROM policyqa.documents")  # with their passages, postings and sentences
@@ -331,7 +344,7 @@ class PostgresIndex(SearchBackend):
                 )
                 for statement in _RECOMPUTE:
                     conn.execute(statement, {"epsilon": EPSILON, "user_words": words})
-            conn.execute(_ANALYZE)  # fresh statistics, for the planner to choose between the HNSW indexes and scans
+            conn.execute(_VACUUM)
 
     # Internals.
 
@@ -411,12 +424,22 @@ class PostgresIndex(SearchBackend):
 
 
 def _ensure_schema(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
-    """Create the extension, schema and tables if missing; check pgvector's version and the embedder."""
+    """Create the extension, schema and tables if missing; check their version, pgvector's and the embedder."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         if conn.execute("SELECT to_regclass('policyqa.meta')").fetchone() == (None,):
-            schema = sql.SQL(_SCHEMA).format(dim=sql.Literal(embedder.dim), embedder_id=sql.Literal(embedder.id))
+            schema = sql.SQL(_SCHEMA).format(
+                dim=sql.Literal(embedder.dim),
+                embedder_id=sql.Literal(embedder.id),
+                schema_version=sql.Literal(f"policyqa schema {SCHEMA_VERSION}"),
+            )
             conn.execute(schema)
+    (made_by,) = conn.execute("SELECT obj_description('policyqa.meta'::regclass, 'pg_class')").fetchone()
+    if made_by != f"policyqa schema {SCHEMA_VERSION}":
+        raise IndexMismatchError(
+            f"the database's policyqa schema was made by another version of policyqa ({made_by or 'schema 1'}, "
+            f"not schema {SCHEMA_VERSION}): drop it (DROP SCHEMA policyqa CASCADE) and run `policyqa index` again"
+        )
     (version,) = conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
     if tuple(int(part) for part in version.split(".")[:3]) < MIN_PGVECTOR:
         raise RuntimeError(f"pgvector {version} is too old: {'.'.join(map(str, MIN_PGVECTOR))} or later is needed")
@@ -439,8 +462,15 @@ def _configure_reader(conn: psycopg.Connection[Any]) -> None:
     conn.execute(sql.SQL("SET hnsw.ef_search = {}").format(sql.Literal(EF_SEARCH)))
     # With a filter, keep walking the graph until the LIMIT is filled, in exact distance order.
     conn.execute("SET hnsw.iterative_scan = strict_order")
+    # Plan each search for its own terms: a generic plan, blind to how many postings they have, scans them all.
+    conn.execute("SET plan_cache_mode = force_custom_plan")
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
+
+
+def _join_passages(filters: Filters) -> sql.Composable:
+    """The join that gives ``_where`` its passages ``p``, needed only to filter."""
+    return sql.SQL("JOIN policyqa.passages AS p USING (passage_id)" if filters else "")
 
 
 def _where(filters: Filters) -> sql.Composable:
@@ -472,5 +502,5 @@ def _copy(conn: psycopg.Connection[Any], table: str, types: list[str], rows: Ite
 
 
 def _copy_postings(conn: psycopg.Connection[Any], tokens: dict[str, _Tokenized]) -> None:
-    rows = ((term, passage_id, tf) for passage_id, t in tokens.items() for term, tf in t.frequencies.items())
-    _copy(conn, "postings (term, passage_id, tf)", ["text", "text", "int4"], rows)
+    rows = ((term, passage_id, tf, t.length) for passage_id, t in tokens.items() for term, tf in t.frequencies.items())
+    _copy(conn, "postings (term, passage_id, tf, length)", ["text", "text", "int4", "int4"], rows)

@@ -373,6 +373,15 @@ def test_another_embedder_is_refused(pg_server: PgServer, memo_embedder: MemoEmb
         PostgresIndex(dsn, other)
 
 
+def test_a_database_made_by_another_schema_version_is_refused(pg_server: PgServer, memo_embedder: MemoEmbedder) -> None:
+    dsn = new_database(pg_server)
+    PostgresIndex(dsn, memo_embedder).close()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("COMMENT ON TABLE policyqa.meta IS NULL")  # as the first schema left it
+    with pytest.raises(IndexMismatchError, match=r"schema 1, not schema 2\): drop it \(DROP SCHEMA policyqa CASCADE\)"):
+        PostgresIndex(dsn, memo_embedder)
+
+
 def serve(dsn: str, port: int, corpus: Path = DEFAULT_CORPUS_DIR) -> subprocess.Popen[bytes]:
     """``policyqa serve`` on the postgres backend, as a separate process."""
     env = {
