@@ -3,10 +3,11 @@
 Everything lives in the ``policyqa`` schema of the database, created on first use:
 
 - ``meta``: one row; the embedder id and dimension the vectors come from, the tokenizer's
-  user words, the average BM25 length, the largest idf, and a version bumped by every ingest;
+  user words, the average BM25 length, the largest idf, and a version bumped by every ingest
+  (the table's comment names the schema's own version, ``SCHEMA_VERSION``);
 - ``documents``: each notice (``Document.to_dict()``) and the user words its passages give;
 - ``passages``: each clause (``Passage.to_dict()``), its BM25 length and its vector;
-- ``postings`` (term, passage, tf) and ``terms`` (term, df, idf) for BM25;
+- ``postings`` (term, passage, tf, the passage's length) and ``terms`` (term, df, idf) for BM25;
 - ``sentences``: the vector of each sentence long enough to say something, with its passage.
 
 Passage vectors have an HNSW index with cosine ops; similarity is ``1 - (a <=> b)``. Sentences
