@@ -59,6 +59,16 @@ def passage_sentences(passage: Passage) -> list[str]:
     return [sentence for sentence in sentences(passage.body) if len(sentence) >= MIN_SENTENCE_CHARS]
 
 
+def embed_clauses(
+    embedder: Embedder, passages: list[Passage], sentence_texts: list[str], progress: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of the passages' bodies and of ``sentence_texts``, with a progress bar if asked."""
+    total = len(passages) + len(sentence_texts)
+    with tqdm(total=total, desc="embedding passages and sentences", unit="text", disable=not progress) as bar:
+        vectors = embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
+        return vectors, embedder.embed_passages(sentence_texts, progress=bar.update)
+
+
 def build_index(
     corpus: Corpus,
     embedder: Embedder,
@@ -79,10 +89,7 @@ def build_index(
         for sentence in passage_sentences(passage):
             sentence_texts.append(sentence)
             sentence_owner.append(position)
-    total = len(passages) + len(sentence_texts)
-    with tqdm(total=total, desc="embedding passages and sentences", unit="text", disable=not progress) as bar:
-        vectors = passage_embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
-        sentence_vectors = passage_embedder.embed_passages(sentence_texts, progress=bar.update)
+    vectors, sentence_vectors = embed_clauses(passage_embedder, passages, sentence_texts, progress)
     manifest = {
         "format_version": FORMAT_VERSION,
         "corpus_fingerprint": fingerprint,

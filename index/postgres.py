@@ -39,7 +39,7 @@ from corpus.models import Document, Passage
 from index.answerability import Thresholds
 from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Run, SearchBackend
 from index.bm25 import EPSILON, K1, B
-from index.builder import IndexBuildError, lexical_text, passage_sentences
+from index.builder import IndexBuildError, embed_clauses, lexical_text, passage_sentences
 from index.dense import HNSW_EF_SEARCH
 from index.embedders import Embedder
 from index.store import IndexMismatchError
@@ -271,12 +271,19 @@ class PostgresIndex(SearchBackend):
 
     # Writes.
 
-    def ingest(self, notices: Corpus | Iterable[Notice], embedder: Embedder | None = None, prune: bool = False) -> None:
+    def ingest(
+        self,
+        notices: Corpus | Iterable[Notice],
+        embedder: Embedder | None = None,
+        prune: bool = False,
+        progress: bool = False,
+    ) -> None:
         """Index ``notices`` (a Corpus, or Notice records), replacing any notice already indexed under the same id.
 
         With ``prune``, every other notice is removed: the database then holds exactly these.
         The passages and sentences are embedded first, with ``embedder`` (by default this index's,
-        and in any case the one the database was made for). One transaction then replaces the
+        and in any case the one the database was made for; a ``CachedEmbedder`` makes a rerun
+        embed only new text), with a progress bar if asked. One transaction then replaces the
         notices' rows, re-tokenizes every passage if the corpus's user words changed, recomputes
         the corpus-wide idfs and average length, and commits: on any failure nothing changes.
         A Corpus with unusable files is refused (IndexBuildError), as ``ensure_index`` does.
@@ -296,8 +303,9 @@ class PostgresIndex(SearchBackend):
         sentences = [(p.passage_id, i, text) for p in passages for i, text in enumerate(passage_sentences(p))]
         with psycopg.connect(self._dsn, autocommit=True) as conn:
             _check_embedder(conn, embedder)  # before the embedding, which takes a while
-            passage_vectors = embedder.embed_passages([passage.body for passage in passages])
-            sentence_vectors = embedder.embed_passages([text for _, _, text in sentences])
+            passage_vectors, sentence_vectors = embed_clauses(
+                embedder, passages, [text for _, _, text in sentences], progress
+            )
             register_vector(conn)
             with conn.transaction():
                 conn.execute("SELECT FROM policyqa.meta FOR UPDATE")  # one ingest at a time

@@ -8,6 +8,7 @@ import time
 from corpus import load_corpus
 from index import IndexReport, SearchBackend, ensure_index, make_embedder
 from index.embedders import Embedder
+from index.embedding_cache import CachedEmbedder
 from service.settings import Settings
 
 log = logging.getLogger("policyqa.service")
@@ -26,7 +27,7 @@ def load_index(
     )
     allowed = settings.auto_build if build is None else build
     if settings.backend == "postgres":
-        return _connect_postgres(settings, embedder, ingest=force, ingest_if_empty=allowed, prune=prune)
+        return _connect_postgres(settings, embedder, force, allowed, prune, progress)
     index, report = ensure_index(
         settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress, build=allowed
     )
@@ -35,9 +36,12 @@ def load_index(
 
 
 def _connect_postgres(
-    settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool, prune: bool
+    settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool, prune: bool, progress: bool
 ) -> tuple[SearchBackend, IndexReport]:
-    """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty."""
+    """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty.
+
+    Vectors are kept under ``index_dir/embeddings``, as for a local index: an interrupted
+    ingest resumes its embedding, and a rerun embeds only text it has not seen."""
     import psycopg  # both need the postgres extra
 
     from index.postgres import PostgresIndex
@@ -51,7 +55,10 @@ def _connect_postgres(
     try:
         if not (ingest or (ingest_if_empty and not index.document_counts())):
             return index, IndexReport("loaded", time.perf_counter() - started, location)
-        index.ingest(load_corpus(settings.corpus_dir), prune=prune)  # refuses a corpus with unusable files
+        cached = CachedEmbedder(embedder, settings.index_dir / "embeddings")
+        index.ingest(
+            load_corpus(settings.corpus_dir), cached, prune=prune, progress=progress
+        )  # refuses a corpus with unusable files
     except BaseException:
         index.close()
         raise

@@ -111,7 +111,7 @@ def api_server(request: pytest.FixtureRequest, default_index_dir: Path) -> Itera
         settings = Settings(index_dir=default_index_dir, rate_limit=None)
     else:
         dsn = request.getfixturevalue("pg_server").create_database("api")
-        settings = Settings(backend="postgres", database_url=dsn, rate_limit=None)
+        settings = Settings(backend="postgres", database_url=dsn, index_dir=default_index_dir, rate_limit=None)
     live = LiveServer(settings).start(timeout=300)
     yield live
     live.stop()

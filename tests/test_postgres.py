@@ -425,20 +425,37 @@ def test_two_service_processes_answer_the_api_from_one_database(real_dsn: str) -
             server.wait(timeout=30)
 
 
+def texts_of(notice: Notice) -> int:
+    """How many texts an ingest embeds for ``notice``: its distinct clauses and sentences."""
+    return len({p.body for p in notice.passages} | {s for p in notice.passages for s in passage_sentences(p)})
+
+
+def cached_texts(embeddings: Path) -> int:
+    """How many vectors the embedding cache under ``embeddings`` holds."""
+    count = 0
+    for batch in embeddings.rglob("*.npz"):
+        with np.load(batch) as data:
+            count += len(data["keys"])
+    return count
+
+
 def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path: Path) -> None:
     dsn = new_database(pg_server)
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     shutil.copy(EXPORT, corpus)
+    embeddings = tmp_path / "index" / "embeddings"
     env = {
         **os.environ,
         "POLICYQA_BACKEND": "postgres",
         "POLICYQA_DATABASE_URL": dsn,
         "POLICYQA_CORPUS_DIR": str(corpus),
+        "POLICYQA_INDEX_DIR": str(tmp_path / "index"),
     }
     done = subprocess.run(["policyqa", "index"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "built index: 1 notice(s), 5 passages" in done.stderr
+    assert cached_texts(embeddings) == texts_of(load_notice(EXPORT))
     found = subprocess.run(
         ["policyqa", "search", EXPORT_QUERY, "--top-k", "1"], env=env, capture_output=True, text=True
     )
@@ -451,6 +468,9 @@ def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path:
     kept = subprocess.run(["policyqa", "index"], env=env, capture_output=True, text=True, timeout=300)
     assert kept.returncode == 0, kept.stderr
     assert "built index: 2 notice(s)" in kept.stderr
+    # Each ingest re-reads the whole corpus, but embeds only text it has not embedded before.
+    nanning = load_notice(corpus / "nanning-cross-border-ecommerce-gbk.txt")
+    assert cached_texts(embeddings) == texts_of(load_notice(EXPORT)) + texts_of(nanning)
     pruned = subprocess.run(["policyqa", "index", "--prune"], env=env, capture_output=True, text=True, timeout=300)
     assert pruned.returncode == 0, pruned.stderr
     assert "built index: 1 notice(s)" in pruned.stderr
