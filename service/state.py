@@ -27,7 +27,9 @@ def load_index(
     )
     allowed = settings.auto_build if build is None else build
     if settings.backend == "postgres":
-        return _connect_postgres(settings, embedder, force, allowed, prune, progress)
+        return _connect_postgres(
+            settings, embedder, ingest=force, ingest_if_empty=allowed, prune=prune, progress=progress
+        )
     index, report = ensure_index(
         settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress, build=allowed
     )
@@ -56,9 +58,8 @@ def _connect_postgres(
         if not (ingest or (ingest_if_empty and not index.document_counts())):
             return index, IndexReport("loaded", time.perf_counter() - started, location)
         cached = CachedEmbedder(embedder, settings.index_dir / "embeddings")
-        index.ingest(
-            load_corpus(settings.corpus_dir), cached, prune=prune, progress=progress
-        )  # refuses a corpus with unusable files
+        # A corpus with unusable files is refused, and the database left as it was.
+        index.ingest(load_corpus(settings.corpus_dir), cached, prune=prune, progress=progress)
     except BaseException:
         index.close()
         raise
