@@ -1,7 +1,7 @@
 """PostgreSQL backend at scale: ingest time, database size and search latency as the corpus grows.
 
     python -m tests.pg_server          # in another shell: a throwaway PostgreSQL 18 + pgvector; prints its DSN
-    python bench/postgres_scale.py --database-url DSN [--sizes 77 1000 10000] [--out ...]
+    python bench/postgres_scale.py --database-url DSN [--sizes 77 1000 10000 100000] [--out ...]
 
 The corpus and vectors are bench/scale.py's (the real notice, then synthetic notices, with
 synthetic vectors). Each size is ingested into a fresh database through
@@ -23,23 +23,34 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 from corpus_generator import SyntheticEmbedder, generate
 from psycopg import sql
 from scale import QUESTIONS, percentiles, timings
 
-from corpus import Notice
+from corpus import Notice, Passage
 from index import MODES
 from index.postgres import PostgresIndex
 
-SIZES = (77, 1_000, 10_000)
+SIZES = (77, 1_000, 10_000, 100_000)
+
+
+class Measurement(NamedTuple):
+    """One corpus size: ingest seconds, database MB, and p50 / p95 search ms per mode."""
+
+    passages: int
+    notices: int
+    ingest_seconds: float
+    megabytes: float
+    latency: dict[str, tuple[float, float]]
 
 
 def notices(size: int) -> list[Notice]:
     """The generated corpus of ``size`` passages as notices, in order."""
     corpus = generate(size)
-    by_doc: dict[str, list] = defaultdict(list)
+    by_doc: dict[str, list[Passage]] = defaultdict(list)
     for passage in corpus.passages:
         by_doc[passage.doc_id].append(passage)
     return [Notice(document, by_doc[document.doc_id]) for document in corpus.documents]
@@ -58,7 +69,7 @@ def fresh_database(admin_dsn: str) -> Iterator[str]:
             conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def measure(admin_dsn: str, size: int) -> dict[str, object]:
+def measure(admin_dsn: str, size: int) -> Measurement:
     """Ingest ``size`` passages into a fresh database, then time searches in every mode."""
     corpus = notices(size)
     with fresh_database(admin_dsn) as dsn, PostgresIndex(dsn, SyntheticEmbedder()) as index:
@@ -71,16 +82,12 @@ def measure(admin_dsn: str, size: int) -> dict[str, object]:
                 " JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'policyqa' AND c.relkind = 'r'"
             ).fetchone()
         latency = {mode: percentiles(timings(lambda q, m=mode: index.search(q, mode=m), QUESTIONS)) for mode in MODES}
-    return {
-        "passages": sum(len(notice.passages) for notice in corpus),
-        "notices": len(corpus),
-        "ingest": ingest_seconds,
-        "megabytes": float(megabytes),
-        "latency": latency,
-    }
+    passages = sum(len(notice.passages) for notice in corpus)
+    return Measurement(passages, len(corpus), ingest_seconds, float(megabytes), latency)
 
 
-def report(results: list[dict], server: str, seconds: float) -> str:
+def report(results: list[Measurement], server: str, seconds: float) -> str:
+    """The results as a markdown table, with the machine and server they come from."""
     lines = [
         f"PostgreSQL backend at scale, {date.today().isoformat()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {server}. `python bench/postgres_scale.py` took {seconds / 60:.1f} min.",
@@ -92,10 +99,8 @@ def report(results: list[dict], server: str, seconds: float) -> str:
         "|" + "---|" * (4 + len(MODES)),
     ]
     for r in results:
-        latency = " | ".join(f"{r['latency'][m][0]:.2f} / {r['latency'][m][1]:.2f}" for m in MODES)
-        lines.append(
-            f"| {r['passages']:,} | {r['notices']:,} | {r['ingest']:.1f} | {r['megabytes']:,.0f} | {latency} |"
-        )
+        latency = " | ".join(f"{r.latency[m][0]:.2f} / {r.latency[m][1]:.2f}" for m in MODES)
+        lines.append(f"| {r.passages:,} | {r.notices:,} | {r.ingest_seconds:.1f} | {r.megabytes:,.0f} | {latency} |")
     return "\n".join(lines) + "\n"
 
 
