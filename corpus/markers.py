@@ -26,7 +26,8 @@ class Level(IntEnum):
     SUBPART = 3  # (一)
     ITEM = 4  # 1.
     SUBITEM = 5  # (1)
-    ARTICLE = 6  # 第一条: an article owns everything below it up to the next article
+    CIRCLED = 6  # ①
+    ARTICLE = 7  # 第一条: an article owns everything below it up to the next article
 
 
 @dataclass(frozen=True)
@@ -47,21 +48,26 @@ _MARKER_PATTERNS: tuple[tuple[Level, re.Pattern[str]], ...] = (
     (Level.SUBPART, re.compile(rf"^({_OPEN}({_CN}){_CLOSE})\s*")),
     (Level.ITEM, re.compile(rf"^(({_NUM})(?:[.．](?![0-9０-９])|、))\s*")),
     (Level.SUBITEM, re.compile(rf"^({_OPEN}({_NUM}){_CLOSE})\s*")),
+    (Level.CIRCLED, re.compile(r"^(([①-⑳]))\s*")),
 )
 
 _CHROME = re.compile(
     r"^(当前位置|您的位置|首页\s*[>›»]|回到顶部|返回顶部|打印本页|关闭窗口|【?打印】?$|【?关闭】?$|分享到|扫一扫|"
-    r"网站地图|版权所有|主办单位|承办单位|技术支持|联系我们|责任编辑|.*ICP备)"
+    r"网站地图|版权所有|(来源|发布时间|发布日期)\s*[:：]|主办单位|承办单位|技术支持|联系我们|责任编辑|.*ICP备)"
     r"|点击(数|量|率|次数)?\s*[:：]\s*\d+|字体\s*[:：]?\s*【?大】?\s*【?中】?\s*【?小】?"
 )
 _PUBLISHED = re.compile(r"(发布时间|发布日期|发文日期|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_CN})月({_NUM}|{_CN})日$")
+_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[【]\d{4}[〕\]】]\d{1,4}号")
 _ANNEX_HEADING = re.compile(rf"^附\s*件\s*({_NUM})?$")
 _ANNEX_LISTING = re.compile(rf"^附\s*件\s*({_NUM})?\s*[:：]\s*(.+)$")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
 _NOTICE_TITLE = re.compile(
-    r"(关于.+的(通知|决定|意见|批复|公告|通告|函)|(办法|规定|条例|细则|方案|规划|意见|通知|公告|决定))$"
+    r"(关于.+的(通知|决定|意见|批复|公告|通告|函)|(办法|规定|条例|细则|方案|规划|意见|通知|公告|通告|决定|解读|措施|指南))$"
 )
+# A title at the end of a line that holds page text before it: "当前位置:首页 政策法规 广西…关于印发…的通知".
+_TRAILING_TITLE = re.compile(r"(?:^|\s)(\S*关于.{2,90}的(?:通知|决定|意见|批复|公告|通告|函))$")
+_OPENING = re.compile(r"([^\s。；;！!？?]+)")
 _LABEL = re.compile(r"^([\u4e00-\u9fff][\u4e00-\u9fff\s]{0,5})[:：]")
 
 
@@ -76,6 +82,8 @@ def parse_marker(line: str) -> Marker | None:
 
 def to_int(numeral: str) -> int:
     """Convert an Arabic (half- or full-width) or Chinese numeral up to 999 to an int."""
+    if "①" <= numeral <= "⑳":  # str.isdigit() is true for these, int() fails on them
+        return ord(numeral) - ord("①") + 1
     if numeral.isdigit():
         return int(numeral)
     if "十" not in numeral and "百" not in numeral:  # digit by digit: 二〇二〇
@@ -113,6 +121,14 @@ def signing_date(line: str) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+def document_number(text: str) -> str | None:
+    """The notice's own document number (文号, 桂政发〔2020〕5号) near its start; a number cited in brackets is not it."""
+    for match in _DOCUMENT_NUMBER.finditer(text, 0, 800):
+        if not re.search(r"[(（《》]$", text[max(match.start() - 1, 0) : match.start()]):
+            return match.group()
+    return None
+
+
 def annex_heading(line: str) -> str | None:
     """For a line that opens an attachment (``附件`` or ``附件2``), its label; else None."""
     match = _ANNEX_HEADING.match(line)
@@ -125,9 +141,25 @@ def annex_listing(line: str) -> tuple[str, str] | None:
     return (f"附件{match.group(1) or ''}", match.group(2).strip()) if match else None
 
 
-def is_notice_title(line: str) -> bool:
-    """True for a line shaped like the title of a notice (关于…的通知, …办法, …方案)."""
-    return len(line) <= 100 and not _SENTENCE_END.search(line) and bool(_NOTICE_TITLE.search(line))
+def notice_title(line: str) -> str | None:
+    """The title of a notice (关于…的通知, …办法, …方案) that ``line`` is, or ends with after page text."""
+    if _SENTENCE_END.search(line):
+        return None
+    match = _TRAILING_TITLE.search(line)
+    if match:
+        return match.group(1)
+    return line if len(line) <= 100 and _NOTICE_TITLE.search(line) else None
+
+
+def has_sentence(line: str) -> bool:
+    """True when ``line`` holds a sentence's end (。；！？), i.e. it is text rather than a heading or page furniture."""
+    return bool(_SENTENCE_END.search(line))
+
+
+def opening_phrase(text: str, limit: int = 60) -> str:
+    """The phrase ``text`` opens with, up to its first space or sentence end, when it is 4 to ``limit`` characters."""
+    match = _OPENING.match(text)
+    return match.group(1) if match and 4 <= len(match.group(1)) <= limit else ""
 
 
 def is_short_line(line: str) -> bool:

@@ -21,6 +21,7 @@ class Document:
     date: str | None
     source_file: str
     text: str
+    number: str | None = None  # the document number (文号): 桂政发〔2020〕5号
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -36,7 +37,8 @@ class Passage:
 
     ``text`` is exactly ``document.text[start:end]``. ``body`` is the same text
     without its ``(责任单位:…)`` tail, which is kept in ``responsible_units``
-    instead so that it does not dominate matching.
+    instead so that it does not dominate matching. A clause too long to be one
+    passage is cut into parts of whole sentences: ``part`` is then ``"2/3"``.
     """
 
     passage_id: str
@@ -51,6 +53,7 @@ class Passage:
     start: int
     end: int
     citation: str
+    part: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -13,23 +13,20 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from corpus import markers
 from corpus.markers import Level, Marker
 from corpus.models import Document, Passage
+from corpus.segments import Segment, split_segments
+from corpus.sentences import part_spans
 
 _RESPONSIBLE = re.compile(r"[(（]\s*责任单位\s*[:：](?P<units>[^()（）]*(?:[(（][^()（）]*[)）][^()（）]*)*)[)）]\s*$")
 _SHARED_SUFFIXES = ("片区管理机构",)
 _INTRO = "引言"
-
-
-class Line(NamedTuple):
-    """One non-empty line of the text, stripped, with its offsets in the text."""
-
-    text: str
-    start: int
-    end: int
+# Clauses longer than this many characters are cut into parts of whole sentences (measured in the README).
+MAX_PASSAGE_CHARS = 600
+# How much of its text names a notice that opens with no title or short phrase.
+OPENING_TITLE_CHARS = 24
 
 
 @dataclass
@@ -37,7 +34,7 @@ class _Node:
     """A numbered line on the heading stack."""
 
     marker: Marker
-    line: Line
+    line: Segment
     key: str
     has_children: bool = False
 
@@ -54,7 +51,7 @@ class _Draft:
     """A passage being collected: its lines and where it sits."""
 
     kind: str  # "clause" (a numbered line), "paragraph", "group" (short lines) or "notice"
-    lines: list[Line]
+    lines: list[Segment]
     key: str
     path: list[_Node]
     scope: str
@@ -81,33 +78,18 @@ class _Walk:
         return "annex" + self.scope[2:] if self.scope else ""
 
 
-def split_lines(text: str) -> list[Line]:
-    """The non-empty lines of ``text``, stripped of surrounding whitespace, with their offsets."""
-    lines = []
-    for match in re.finditer(r"[^\r\n]+", text):
-        raw = match.group()
-        stripped = raw.strip(" \t\u3000\u00a0\ufeff")
-        if stripped:
-            start = match.start() + raw.index(stripped)
-            lines.append(Line(stripped, start, start + len(stripped)))
-    return lines
-
-
 def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, list[Passage]]:
     """Parse one notice's text into its document record and its passages, in reading order."""
-    all_lines = split_lines(text)
-    lines = [line for line in all_lines if not markers.is_page_chrome(line.text)]
+    all_lines = split_segments(text)
+    lines = [line for line in all_lines if not markers.is_page_chrome(line.text) or markers.notice_title(line.text)]
     published = next((d for line in all_lines[:40] if (d := markers.published_date(line.text))), None)
-    title_at = next((i for i, line in enumerate(lines[:40]) if markers.is_notice_title(line.text)), None)
-    if title_at is None:
-        title = _clean_title(lines[0].text) if lines and markers.is_short_line(lines[0].text) else doc_id
-        body_from = 1 if title != doc_id else 0
-    else:
-        title, body_from = _clean_title(lines[title_at].text), title_at + 1
+    title, body_from = _find_title(lines, doc_id)
 
     walk = _Walk()
     issuer, signed, body_from = _take_notice_block(walk, lines, body_from, title)
     _walk_body(walk, lines, body_from)
+    if signed is None:
+        issuer, signed = _signature(lines)
 
     document = Document(
         doc_id=doc_id,
@@ -117,9 +99,31 @@ def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, li
         date=signed or published,
         source_file=source_file,
         text=text,
+        number=markers.document_number(text),
     )
     passages = _finish(walk, document)
     return document, passages
+
+
+def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
+    """The notice's title and where its body starts.
+
+    A title line may follow page furniture (lines with no sentence in them) but not text. A notice
+    without one is named by its opening phrase (山西省推行工程建设项目“不见面审批”), or its opening
+    characters, so that a citation still says which notice it is.
+    """
+    for i, line in enumerate(lines[:40]):
+        found = markers.notice_title(line.text)
+        if found:
+            return _clean_title(found), i + 1
+        if markers.has_sentence(line.text):
+            break
+    if lines and markers.is_short_line(lines[0].text):
+        return _clean_title(lines[0].text), 1
+    if not lines:
+        return doc_id, 0
+    opening = markers.opening_phrase(lines[0].text)
+    return _clean_title(opening or lines[0].text[:OPENING_TITLE_CHARS] + "…"), 0
 
 
 def _clean_title(line: str) -> str:
@@ -132,13 +136,13 @@ def _citation_title(title: str) -> str:
     return match.group(1).strip("《》") if match else title.strip("《》")
 
 
-def _take_notice_block(walk: _Walk, lines: list[Line], start: int, title: str) -> tuple[str | None, str | None, int]:
+def _take_notice_block(walk: _Walk, lines: list[Segment], start: int, title: str) -> tuple[str | None, str | None, int]:
     """Make the covering notice (addressees … issuer, date) one passage, if the text opens with one.
 
     Returns the issuer, the signing date and where the body starts.
     """
     for i in range(start, min(start + 30, len(lines))):
-        if markers.parse_marker(lines[i].text) is not None:
+        if _marker(lines[i]) is not None:
             break
         signed = markers.signing_date(lines[i].text)
         if signed is None:
@@ -148,28 +152,36 @@ def _take_notice_block(walk: _Walk, lines: list[Line], start: int, title: str) -
         issuer = previous if markers.is_short_line(previous) else None
         walk.drafts.append(_Draft("notice", block, "notice", [], "", title=title))
         body = i + 1
-        while (
-            body < len(lines) and markers.is_short_line(lines[body].text) and not markers.parse_marker(lines[body].text)
-        ):
+        while body < len(lines) and markers.is_short_line(lines[body].text) and not _marker(lines[body]):
             body += 1  # the title of the document the notice covers
         return issuer, signed, body
     return None, None, start
 
 
-def _walk_body(walk: _Walk, lines: list[Line], start: int) -> None:
+def _signature(lines: list[Segment]) -> tuple[str | None, str | None]:
+    """The issuer and date that sign a notice at its end (财政部办公厅 2020年2月14日), if it is signed there."""
+    for i in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
+        signed = markers.signing_date(lines[i].text)
+        if signed is not None:
+            previous = lines[i - 1].text if i > 0 else ""
+            return (previous if markers.is_short_line(previous) else None), signed
+    return None, None
+
+
+def _walk_body(walk: _Walk, lines: list[Segment], start: int) -> None:
     annex_titles: dict[str, str] = {}
     i = start
     while i < len(lines):
         line = lines[i]
         listing = markers.annex_listing(line.text)
         annex = markers.annex_heading(line.text)
-        if listing and not (i + 1 < len(lines) and markers.parse_marker(lines[i + 1].text)):
+        if listing and not (i + 1 < len(lines) and _marker(lines[i + 1])):
             _close(walk)
             annex_titles[listing[0]] = listing[1]
         elif annex:
             i = _open_annex(walk, lines, i + 1, annex, annex_titles.get(annex, ""))
             continue
-        elif (marker := markers.parse_marker(line.text)) is not None:
+        elif (marker := _marker(line)) is not None:
             _on_marker(walk, line, marker)
         else:
             _on_plain_line(walk, line)
@@ -178,26 +190,58 @@ def _walk_body(walk: _Walk, lines: list[Line], start: int) -> None:
     _pop_to(walk, Level.CHAPTER)
 
 
-def _open_annex(walk: _Walk, lines: list[Line], i: int, label: str, listed_title: str) -> int:
+def _open_annex(walk: _Walk, lines: list[Segment], i: int, label: str, listed_title: str) -> int:
     """Start an attachment: its numbering restarts, and its title lines follow its ``附件`` line."""
     _close(walk)
     _pop_to(walk, Level.CHAPTER)
     title_lines = []
-    while i < len(lines) and markers.is_short_line(lines[i].text) and not markers.parse_marker(lines[i].text):
+    while i < len(lines) and markers.is_short_line(lines[i].text) and not _marker(lines[i]):
         title_lines.append(lines[i].text)
         i += 1
+    if not title_lines and listed_title and i < len(lines):
+        # Joined lines run the attachment's title into its first paragraph: cut it off there.
+        rest = _after_prefix(lines[i], listed_title)
+        if rest is not None:
+            title_lines.append(listed_title)
+            if rest.text:
+                lines[i] = rest
+            else:
+                i += 1
     walk.scope = label
     walk.scope_headings[label] = f"{label}:{''.join(title_lines) or listed_title}".rstrip(":")
     return i
 
 
-def _on_marker(walk: _Walk, line: Line, marker: Marker) -> None:
+def _marker(line: Segment) -> Marker | None:
+    """The numbering marker ``line`` opens with, if the segmenter found it to be one."""
+    return markers.parse_marker(line.text) if line.numbered else None
+
+
+def _after_prefix(line: Segment, prefix: str) -> Segment | None:
+    """What is left of ``line`` after ``prefix`` (whitespace inside either ignored), or None if it does not start so."""
+    wanted, at = re.sub(r"\s+", "", prefix), 0
+    while wanted and at < len(line.text):
+        ch = line.text[at]
+        if not ch.isspace():
+            if ch != wanted[0]:
+                return None
+            wanted = wanted[1:]
+        at += 1
+    if wanted:
+        return None
+    rest = line.text[at:]
+    stripped = rest.lstrip()
+    start = line.end - len(stripped)
+    return Segment(stripped, start, line.end, markers.parse_marker(stripped) is not None)
+
+
+def _on_marker(walk: _Walk, line: Segment, marker: Marker) -> None:
     draft = walk.draft
     in_article = draft is not None and draft.own is not None and draft.own.level == Level.ARTICLE
     if (in_article and Level.SECTION < marker.level < Level.ARTICLE) or (
-        draft is not None and draft.kind == "clause" and marker.level == Level.SUBITEM
+        draft is not None and draft.kind == "clause" and marker.level in (Level.SUBITEM, Level.CIRCLED)
     ):
-        draft.lines.append(line)  # items inside an article, and (1) items inside a clause, belong to it
+        draft.lines.append(line)  # items inside an article, and (1) or ① items inside a clause, belong to it
         return
     _close(walk)
     _pop_to(walk, marker.level)
@@ -219,7 +263,7 @@ def _on_marker(walk: _Walk, line: Line, marker: Marker) -> None:
         )
 
 
-def _on_plain_line(walk: _Walk, line: Line) -> None:
+def _on_plain_line(walk: _Walk, line: Segment) -> None:
     draft = walk.draft
     short = markers.is_short_line(line.text)
     label = markers.line_label(line.text)
@@ -271,8 +315,6 @@ def _finish(walk: _Walk, document: Document) -> list[Passage]:
     passages, seen = [], set()
     for draft in sorted(walk.drafts, key=lambda d: d.lines[0].start):
         start, end = draft.lines[0].start, draft.lines[-1].end
-        text = document.text[start:end]
-        body, units = _split_responsible(text)
         own = draft.own
         article = str(own.number) if own is not None and own.level in (Level.ITEM, Level.ARTICLE) else None
         passage_id = f"{document.doc_id}:{draft.key}"
@@ -282,22 +324,29 @@ def _finish(walk: _Walk, document: Document) -> list[Passage]:
         seen.add(passage_id)
         scope_heading = walk.scope_headings.get(draft.scope)
         section_path = ([scope_heading] if scope_heading else []) + [node.heading for node in draft.path]
-        passages.append(
-            Passage(
-                passage_id=passage_id,
-                doc_id=document.doc_id,
-                doc_title=document.title,
-                article=article,
-                section_path=tuple(section_path),
-                title=draft.title,
-                text=text,
-                body=body,
-                responsible_units=units,
-                start=start,
-                end=end,
-                citation=_citation(document, draft, article, walk.paragraphs),
+        citation = _citation(document, draft, article, walk.paragraphs)
+        parts = part_spans(document.text[start:end], MAX_PASSAGE_CHARS)
+        for number, (part_start, part_end) in enumerate(parts, start=1):
+            text = document.text[start + part_start : start + part_end]
+            body, units = _split_responsible(text)
+            part = f"{number}/{len(parts)}" if len(parts) > 1 else None
+            passages.append(
+                Passage(
+                    passage_id=f"{passage_id}.part{number}" if part else passage_id,
+                    doc_id=document.doc_id,
+                    doc_title=document.title,
+                    article=article,
+                    section_path=tuple(section_path),
+                    title=draft.title,
+                    text=text,
+                    body=body,
+                    responsible_units=units,
+                    start=start + part_start,
+                    end=start + part_end,
+                    citation=f"{citation} ({part})" if part else citation,
+                    part=part,
+                )
             )
-        )
     return passages
 
 

@@ -83,6 +83,7 @@ class PassageOut(BaseModel):
     title: str = Field(description="The clause's title or lead phrase.")
     section_path: list[str]
     citation: str = Field(description="Human-readable reference: notice, section, article.")
+    part: str | None = Field(description="For a clause cut into parts of whole sentences, which part: '2/3'.")
     text: str
     responsible_units: list[str]
 
@@ -101,6 +102,7 @@ class SearchResult(BaseModel):
     title: str
     section_path: list[str]
     citation: str
+    part: str | None
     text: str
     highlight: str = Field(description="The sentence of the clause that best answers the question.")
     score: float
@@ -122,6 +124,7 @@ def _clause_fields(passage: Passage) -> dict[str, Any]:
         "title": passage.title,
         "section_path": list(passage.section_path),
         "citation": passage.citation,
+        "part": passage.part,
         "text": passage.text,
     }
 
@@ -145,6 +148,9 @@ class DocumentOut(BaseModel):
     title: str
     issuer: str | None
     date: str | None
+    number: str | None = Field(
+        description="The notice's document number (文号), e.g. 桂政发〔2020〕5号, where it states one."
+    )
     passage_count: int
 
     @classmethod
@@ -154,6 +160,7 @@ class DocumentOut(BaseModel):
             title=document.title,
             issuer=document.issuer,
             date=document.date,
+            number=document.number,
             passage_count=passage_count,
         )
 
