@@ -1,4 +1,4 @@
-"""Turn a notice file on disk into text: decode it and, for saved web pages, extract the page's text."""
+"""Turn a notice file on disk into text: decode plain text, or extract the text of a web page, .docx or .pdf."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-NOTICE_SUFFIXES = (".txt", ".html", ".htm")
+from corpus.documents import document_text
+
+NOTICE_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
 
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|div|p)\b", re.IGNORECASE)
 _DROPPED_TAGS = ("head", "script", "style", "noscript", "iframe", "svg", "nav", "header", "footer", "form", "button")
@@ -27,13 +29,21 @@ class NoticeFileError(ValueError):
 
 
 def read_notice_text(path: Path) -> str:
-    """Return the text of the notice in ``path``: UTF-8 or GB18030/GBK, plain text or a saved HTML page."""
+    """Return the text of the notice in ``path``: UTF-8 or GB18030/GBK plain text, a saved HTML page, .docx or .pdf."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise NoticeFileError(path, f"cannot be read ({exc.strerror})") from exc
     if not raw.strip():
         raise NoticeFileError(path, "is empty")
+    if path.suffix.lower() in (".docx", ".pdf"):
+        try:
+            text = document_text(path.suffix.lower(), raw)
+        except ValueError as exc:
+            raise NoticeFileError(path, str(exc)) from exc
+        if not re.search(r"\w", text):
+            raise NoticeFileError(path, "contains no text")
+        return text
     if b"\x00" in raw[:8192]:
         raise NoticeFileError(path, "is a binary file, not text (it contains NUL bytes)")
     text = _decode(path, raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,93 @@ def test_unusable_corpus_directories(tmp_path: Path) -> None:
     (tmp_path / "readme.md").write_text("not a notice")
     with pytest.raises(CorpusError, match="contains no notice files"):
         load_corpus(tmp_path)
+
+
+def word_notice(path: Path, paragraphs: list[str], table: list[list[str]] | None = None) -> Path:
+    """A .docx notice written with python-docx, as a portal's attachment would be."""
+    import docx
+
+    document = docx.Document()
+    for paragraph in paragraphs:
+        document.add_paragraph(paragraph)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, cell in enumerate(row):
+                grid.cell(r, c).text = cell
+    document.save(path)
+    return path
+
+
+def pdf_notice(path: Path, lines: list[str]) -> Path:
+    """A PDF with a text layer in a CJK font, one drawn line per entry (reportlab's built-in STSong-Light)."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    page = canvas.Canvas(str(path))
+    page.setFont("STSong-Light", 11)
+    for i, line in enumerate(lines):
+        page.drawString(40, 800 - 16 * i, line)
+    page.save()
+    return path
+
+
+NOTICE_PARAGRAPHS = [
+    "某市人民政府办公室关于支持小微企业复工复产的通知",
+    "某政办发〔2020〕9号",
+    "一、减轻税费负担",
+    "（一）对受疫情影响较大的小微企业，免征2020年第一季度房产税和城镇土地使用税。",
+    "（二）小微企业可申请延期缴纳税款，最长不超过3个月。",
+    "二、加大金融支持",
+    "对符合条件的小微企业，贷款利率下浮1.5个百分点。",
+]
+
+
+def test_word_notice_keeps_its_structure_number_and_tables(tmp_path: Path) -> None:
+    path = word_notice(tmp_path / "smb-support.docx", NOTICE_PARAGRAPHS, [["咨询电话", "0771-1234567"]])
+    notice = load_notice(path)
+    assert notice.document.title == "某市人民政府办公室关于支持小微企业复工复产的通知"
+    assert notice.document.number == "某政办发〔2020〕9号"
+    by_key = {p.passage_id.split(":")[1]: p for p in notice.passages}
+    assert by_key["1.1"].section_path == ("一、减轻税费负担",)
+    assert by_key["1.2"].text == "（二）小微企业可申请延期缴纳税款，最长不超过3个月。"
+    assert any("咨询电话 0771-1234567" in p.text for p in notice.passages)
+    as_text = tmp_path / "smb-support.txt"
+    as_text.write_text(notice.document.text, encoding="utf-8")
+    assert [p.passage_id for p in load_notice(as_text).passages] == [p.passage_id for p in notice.passages]
+
+
+def test_pdf_notice_is_read_from_its_text_layer_with_wrapped_lines_joined(tmp_path: Path) -> None:
+    # The first clause wraps onto a second line at the page's width, mid-sentence.
+    lines = [*NOTICE_PARAGRAPHS[:3], "（一）对受疫情影响较大的小微企业，免征2020年第一", "季度房产税和城镇土地使用税。"]
+    notice = load_notice(pdf_notice(tmp_path / "smb-support.pdf", [*lines, *NOTICE_PARAGRAPHS[4:]]))
+    by_key = {p.passage_id.split(":")[1]: p for p in notice.passages}
+    assert notice.document.title == NOTICE_PARAGRAPHS[0]
+    assert by_key["1.1"].text == NOTICE_PARAGRAPHS[3]
+    assert by_key["1.1"].section_path == ("一、减轻税费负担",)
+    assert "贷款利率下浮1.5个百分点" in by_key["2.p1"].text
+
+
+def test_scanned_damaged_and_locked_office_files_are_named_with_the_reason(tmp_path: Path) -> None:
+    from reportlab.pdfgen import canvas
+
+    scanned = canvas.Canvas(str(tmp_path / "scanned.pdf"))
+    scanned.rect(40, 40, 500, 700, fill=1)  # an image of a page: no text to extract
+    scanned.save()
+    (tmp_path / "truncated.pdf").write_bytes(pdf_notice(tmp_path / "whole.pdf", ["一、总体要求"]).read_bytes()[:300])
+    (tmp_path / "whole.pdf").unlink()
+    (tmp_path / "not-a-zip.docx").write_bytes(b"PK\x03\x04 this is no Word document")
+    reasons = {
+        "scanned.pdf": "a PDF without a text layer (a scanned page needs OCR",
+        "truncated.pdf": "is not a readable PDF",
+        "not-a-zip.docx": "is not a readable .docx file (BadZipFile",
+    }
+    for name, reason in reasons.items():
+        with pytest.raises(NoticeFileError, match=re.escape(reason)) as caught:
+            load_notice(tmp_path / name)
+        assert caught.value.path.endswith(name)
+    corpus = load_corpus(tmp_path)
+    assert not corpus.notices
+    assert sorted(Path(error.path).name for error in corpus.errors) == sorted(reasons)
