@@ -37,7 +37,7 @@ from rank_bm25 import BM25Okapi
 from eval.dataset import load_queries
 from index.backend import CANDIDATES, MODES, Filters
 from index.bm25 import BM25Index
-from index.builder import lexical_text, passage_sentences
+from index.clauses import embed_clauses, lexical_text
 from index.dense import EXACT_SEARCH_LIMIT, DenseIndex
 from index.hybrid import HybridIndex
 from index.sentence_vectors import SentenceVectors
@@ -112,9 +112,8 @@ def measure(size: int) -> Measurement:
     cutter = SentenceCachedTokenizer(tokenizer)
     tokens = [cutter.tokenize(lexical_text(passage)) for passage in passages]
     embedder = SyntheticEmbedder()
-    vectors = embedder.embed_passages([passage.body for passage in passages])
-    owned = [(position, sentence) for position, p in enumerate(passages) for sentence in passage_sentences(p)]
-    sentence_vectors = embedder.embed_passages([sentence for _, sentence in owned])
+    clause_vectors = embed_clauses(embedder, passages, progress=False)
+    vectors = clause_vectors.passages
 
     seconds, megabytes = {}, {}
 
@@ -134,7 +133,7 @@ def measure(size: int) -> Measurement:
         sentences=built(
             "sentence vectors",  # a copy, as held by a process that reads them rather than maps them
             lambda: SentenceVectors(
-                np.array(sentence_vectors), np.asarray([position for position, _ in owned]), len(passages)
+                np.array(clause_vectors.window_vectors), clause_vectors.window_owner, len(passages)
             ),
         ),
         embedder=embedder,
@@ -143,14 +142,21 @@ def measure(size: int) -> Measurement:
     latency = {mode: percentiles(timings(lambda q, m=mode: index.search(q, mode=m), QUESTIONS)) for mode in MODES}
     kind = "HNSW" if size >= EXACT_SEARCH_LIMIT else "flat"
     result = Measurement(
-        len(passages), len(corpus.documents), len(owned), kind, seconds, megabytes, latency, hybrid_steps(index)
+        len(passages),
+        len(corpus.documents),
+        len(clause_vectors.windows),
+        kind,
+        seconds,
+        megabytes,
+        latency,
+        hybrid_steps(index),
     )
     if size in OLD_BM25_QUESTIONS:
         old = dataclasses.replace(index, bm25=RankBM25Index(tokens))
         sample = QUESTIONS[: OLD_BM25_QUESTIONS[size]]
         result.old_bm25 = percentiles(timings(lambda q: old.search(q, mode="bm25"), sample, passes=1))
     if size >= EXACT_SEARCH_LIMIT:
-        result.recall = hnsw_recall(embedder, index, vectors, [sentence for _, sentence in owned])
+        result.recall = hnsw_recall(embedder, index, vectors, clause_vectors.windows)
     return result
 
 

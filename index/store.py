@@ -30,7 +30,7 @@ from index.hybrid import HybridIndex
 from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _KEEP_BUILDS = 2
 
 

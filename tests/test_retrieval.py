@@ -6,10 +6,12 @@ import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
 
+from corpus.sentences import sentences
 from index import HybridIndex
 from index.backend import FUSION_WEIGHTS
-from index.builder import lexical_text
+from index.clauses import lexical_text
 from index.fusion import weighted
+from index.highlight import HIGHLIGHT_MIN_CHARS
 from index.tokenizer import Tokenizer, normalize
 
 
@@ -57,11 +59,21 @@ def test_filters_keep_one_section(default_index: HybridIndex) -> None:
     assert default_index.search("汽车平行进口", doc_id="no-such-notice").hits == []
 
 
-def test_highlight_is_the_sentence_that_answers(default_index: HybridIndex) -> None:
+def test_highlight_is_the_sentence_that_answers_and_what_follows_it(default_index: HybridIndex) -> None:
     hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
-    assert default_index.highlight(hit.passage, "融资租赁公司能收外币租金吗") == (
-        "允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。"
-    )
+    highlight = default_index.highlight(hit.passage, "融资租赁公司能收外币租金吗")
+    assert highlight.startswith("允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。")
+    assert highlight in hit.passage.body  # as it stands in the clause, so that a page can mark it
+    first_sentence = len("允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。")
+    assert len(highlight) >= HIGHLIGHT_MIN_CHARS > first_sentence  # a short sentence goes on into the next
+
+
+def test_a_highlight_is_one_full_sentence_when_that_says_enough(default_index: HybridIndex) -> None:
+    articles = [p for p in default_index.passages if p.article]
+    long_clause = max(articles, key=lambda p: max(map(len, sentences(p.body, at_semicolons=False))))
+    longest = max(sentences(long_clause.body, at_semicolons=False), key=len)
+    assert len(longest) >= HIGHLIGHT_MIN_CHARS
+    assert default_index.highlight(long_clause, longest) == longest
 
 
 def test_responsibility_tails_are_not_indexed(default_index: HybridIndex) -> None:

@@ -114,5 +114,5 @@ def test_parts_cover_the_text_in_order_within_the_bound(bound: int) -> None:
     spans = part_spans(text, bound)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
-    assert all(end - start <= bound for start, end in spans)
+    assert all(end - start <= bound for start, end in spans)  # no whitespace here: characters are the size
     assert all(text[end - 1] in "。；！" for _, end in spans)
