@@ -1,4 +1,10 @@
-"""The gold set in BEIR form: corpus.jsonl, queries.jsonl and qrels/<split>.tsv under eval/gold/."""
+"""The gold set in BEIR form (corpus.jsonl, queries.jsonl and qrels/<split>.tsv under eval/gold/),
+and datasets of the same form built from any notices folder.
+
+A dataset directory holds ``notices/`` (the notice files, indexed as a corpus), ``queries.jsonl``,
+and its judgements: ``answers.jsonl`` (``{"query-id", "doc-id", "answer"}``: the notice and the
+text that answer each question) and/or ``qrels/test.tsv`` (passage ids, as in the gold set).
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,51 @@ class Query:
     split: str
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What answers a question: the notice (its file name without extension) and the answer's text."""
+
+    doc_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A BEIR-style dataset built from a notices folder."""
+
+    root: Path
+    queries: list[Query]
+    answers: dict[str, Answer]
+    qrels: Qrels
+
+    @property
+    def notices_dir(self) -> Path:
+        return self.root / "notices"
+
+
+def load_dataset(root: Path) -> Dataset:
+    """Read a dataset directory; raise ValueError naming what is missing from it."""
+    if not (root / "notices").is_dir() or not (root / "queries.jsonl").is_file():
+        raise ValueError(f"{root}: a dataset needs notices/ and queries.jsonl")
+    queries = []
+    with (root / "queries.jsonl").open(encoding="utf-8") as rows:
+        for line in rows:
+            if line.strip():
+                row = json.loads(line)
+                queries.append(Query(row["_id"], row["text"], row.get("metadata", {}).get("type", "question"), "test"))
+    answers = {}
+    if (root / "answers.jsonl").is_file():
+        with (root / "answers.jsonl").open(encoding="utf-8") as rows:
+            for line in rows:
+                if line.strip():
+                    row = json.loads(line)
+                    answers[row["query-id"]] = Answer(row["doc-id"], row["answer"])
+    qrels = _read_qrels(root / "qrels" / "test.tsv") if (root / "qrels" / "test.tsv").is_file() else {}
+    if not answers and not qrels:
+        raise ValueError(f"{root}: a dataset needs answers.jsonl or qrels/test.tsv to judge its questions by")
+    return Dataset(root, queries, answers, qrels)
+
+
 def load_queries(split: str, gold_dir: Path = GOLD_DIR) -> list[Query]:
     """The questions of one split, in file order; raise ValueError naming the splits for an unknown one."""
     if split not in SPLITS:
@@ -40,8 +91,12 @@ def load_queries(split: str, gold_dir: Path = GOLD_DIR) -> list[Query]:
 
 def load_qrels(split: str, gold_dir: Path = GOLD_DIR) -> Qrels:
     """``{query_id: {passage_id: grade}}`` for one split (2: answers fully, 1: in part)."""
+    return _read_qrels(gold_dir / "qrels" / f"{split}.tsv")
+
+
+def _read_qrels(path: Path) -> Qrels:
     qrels: Qrels = {}
-    with (gold_dir / "qrels" / f"{split}.tsv").open(encoding="utf-8", newline="") as rows:
+    with path.open(encoding="utf-8", newline="") as rows:
         for row in csv.DictReader(rows, delimiter="\t"):
             qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
     return qrels

@@ -62,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     search.set_defaults(run=_search)
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval accuracy on the gold set")
+    evaluate.add_argument(
+        "--dataset",
+        type=Path,
+        help="a dataset directory (notices/, queries.jsonl, answers.jsonl or qrels/test.tsv) instead of the gold set; "
+        "its notices are indexed under --index-dir (default: beside POLICYQA_INDEX_DIR)",
+    )
     evaluate.add_argument("--split", default="tuning", choices=("tuning", "heldout", "both"))
     evaluate.add_argument("--modes", default="bm25,dense,hybrid", help="comma-separated modes (default: all)")
     evaluate.add_argument("--url", help="evaluate a running server at this URL instead of the library")
@@ -126,6 +132,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     unknown = sorted(set(modes) - set(MODES))
     if unknown:
         raise ValueError(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    if args.dataset:
+        return _eval_dataset(args, settings, modes)
     if args.url:
         searcher = http_searcher(args.url, args.api_key)
     else:
@@ -143,6 +151,26 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                 f"{f.answerable_flagged}/{f.answerable} answerable wrongly"
             )
     print(f"report: {write_report(reports, args.out)}", file=sys.stderr)
+    return 0
+
+
+def _eval_dataset(args: argparse.Namespace, settings: Settings, modes: list[str]) -> int:
+    from eval.dataset_report import evaluate_dataset, write_dataset_report
+    from eval.harness import http_searcher, library_searcher
+
+    if args.url:
+        searcher = http_searcher(args.url, args.api_key)
+    else:
+        dataset_dir = args.dataset.resolve()
+        index_dir = args.index_dir or settings.index_dir.parent / "datasets" / dataset_dir.name
+        settings = settings.model_copy(update={"corpus_dir": dataset_dir / "notices", "index_dir": index_dir})
+        index, report = load_index(settings, progress=sys.stderr.isatty())
+        if report.action != "loaded":
+            _report(index, report)
+        searcher = library_searcher(index)
+    report = evaluate_dataset(args.dataset, searcher, modes)
+    print("\n".join(report.table()))
+    print(f"report: {write_dataset_report(report, args.out)}", file=sys.stderr)
     return 0
 
 

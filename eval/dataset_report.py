@@ -1,0 +1,65 @@
+"""Evaluate a dataset built from a notices folder (``policyqa eval --dataset``) and report it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from corpus import load_corpus
+from eval.answers import ANSWER_METRICS, AnswerJudge, ask_all, judge_answers
+from eval.dataset import Dataset, load_dataset
+from eval.harness import METRICS, Searcher, score
+
+
+@dataclass
+class DatasetReport:
+    """Each mode's metrics on one dataset: answer-span metrics, and passage-level ones where it has qrels."""
+
+    dataset: Dataset
+    answer_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    passage_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def table(self) -> list[str]:
+        """The report's tables as markdown lines."""
+        lines = []
+        for metrics, names in ((self.answer_metrics, ANSWER_METRICS), (self.passage_metrics, METRICS)):
+            if not metrics:
+                continue
+            lines += ["| mode | " + " | ".join(names.values()) + " |", "|" + "---|" * (len(names) + 1)]
+            for mode, values in metrics.items():
+                cells = (f"{values[m]:.0f}" if m == "top1_chars" else f"{values[m]:.3f}" for m in names)
+                lines.append(f"| {mode} | " + " | ".join(cells) + " |")
+            lines.append("")
+        return lines
+
+
+def evaluate_dataset(root: Path, searcher: Searcher, modes: Sequence[str]) -> DatasetReport:
+    """Ask every question of the dataset at ``root`` in every mode and score the answers."""
+    dataset = load_dataset(root)
+    report = DatasetReport(dataset)
+    judge = AnswerJudge({n.document.doc_id: n.document.text for n in load_corpus(dataset.notices_dir).notices})
+    for mode in modes:
+        responses = ask_all(dataset.queries, searcher, mode)
+        if dataset.answers:
+            report.answer_metrics[mode] = judge_answers(dataset.queries, dataset.answers, responses, judge)
+        if dataset.qrels:
+            run = {qid: {r.passage_id: float(len(resp.results) - r.rank + 1) for r in resp.results}
+                   for qid, resp in responses.items()}  # fmt: skip
+            report.passage_metrics[mode] = score(dataset.qrels, run)
+    return report
+
+
+def write_dataset_report(report: DatasetReport, out_dir: Path) -> Path:
+    """Write ``report-<dataset>.md`` into ``out_dir``; return its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    dataset = report.dataset
+    path = out_dir / f"report-{dataset.root.resolve().name}.md"
+    header = [
+        f"# Retrieval evaluation: {dataset.root.resolve().name}",
+        "",
+        f"{len(dataset.queries)} questions; {len(dataset.answers)} judged by answer span, {len(dataset.qrels)} by passage.",
+        "",
+    ]
+    path.write_text("\n".join(header + report.table()), encoding="utf-8")
+    return path

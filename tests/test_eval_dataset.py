@@ -1,0 +1,100 @@
+"""Datasets built from a notices folder, judged by answer span: the judge, the metrics, `policyqa eval --dataset`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from corpus import load_corpus
+from eval.answers import AnswerJudge, ask_all, judge_answers
+from eval.dataset import Answer, Query, load_dataset
+from eval.harness import library_searcher
+from index import HybridIndex
+from tests.conftest import DOC_ID, NOTICE
+
+# Questions of this team's own, with the notice and the text that answer them.
+QUESTIONS = [
+    ("lease", "融资租赁公司能收外币租金吗", "允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。"),
+    ("cars", "钦州港片区能做汽车平行进口吗？", "支持钦州港片区扩大汽车平行进口规模"),
+    ("area", "广西自贸试验区有多大？", "广西自贸试验区的实施范围119.99平方公里"),
+]
+
+
+@pytest.fixture
+def dataset_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "guangxi-questions"
+    (root / "notices").mkdir(parents=True)
+    shutil.copy(NOTICE, root / "notices")
+    shutil.copy(NOTICE, root / "notices" / "copy-of-the-notice.txt")  # the same text under another name
+    with (root / "queries.jsonl").open("w", encoding="utf-8") as queries:
+        for qid, question, _ in QUESTIONS:
+            queries.write(json.dumps({"_id": qid, "text": question}, ensure_ascii=False) + "\n")
+    with (root / "answers.jsonl").open("w", encoding="utf-8") as answers:
+        for qid, _, answer in QUESTIONS:
+            answers.write(json.dumps({"query-id": qid, "doc-id": DOC_ID, "answer": answer}, ensure_ascii=False) + "\n")
+    return root
+
+
+def test_a_clause_holds_an_answer_it_contains_or_mostly_lies_inside() -> None:
+    notice = load_corpus(NOTICE.parent).notices[0]
+    judge = AnswerJudge({DOC_ID: notice.document.text, "copy": notice.document.text, "other": "别的通知。"})
+    layout = [p for p in notice.passages if p.section_path == ("二、功能布局",)]
+    short = Answer(DOC_ID, "南宁片区46.8平方公里")
+    assert judge.holds(short, DOC_ID, layout[0].text)
+    assert judge.holds(short, "copy", layout[0].text)  # identical text is the same notice
+    assert not judge.holds(short, "other", layout[0].text)
+    assert not judge.holds(short, DOC_ID, layout[1].text)
+    # An answer spanning both paragraphs: each lies wholly inside it, so each holds it.
+    both = Answer(DOC_ID, layout[0].text + "\n\n" + layout[1].text)
+    assert judge.holds(both, DOC_ID, layout[0].text) and judge.holds(both, DOC_ID, layout[1].text)
+    # An answer that takes in a sliver of a clause does not make that clause an answer.
+    sliver = Answer(DOC_ID, layout[0].text[-10:] + layout[1].text)
+    assert not judge.holds(sliver, DOC_ID, layout[0].text)
+
+
+def test_answer_metrics_follow_the_rankings(dataset_dir: Path, default_index: HybridIndex) -> None:
+    dataset = load_dataset(dataset_dir)
+    judge = AnswerJudge({n.document.doc_id: n.document.text for n in load_corpus(dataset.notices_dir).notices})
+    responses = ask_all(dataset.queries, library_searcher(default_index), "hybrid")
+    metrics = judge_answers(dataset.queries, dataset.answers, responses, judge)
+    top = {qid: response.results[0] for qid, response in responses.items()}
+    expected_hit = sum(dataset.answers[qid].text.rstrip("。") in r.text for qid, r in top.items()) / len(top)
+    assert metrics["answer_hit@1"] == pytest.approx(expected_hit)
+    assert metrics["notice_hit@1"] == 1.0
+    assert metrics["answer_recall@5"] >= metrics["answer_hit@1"]
+    assert metrics["top1_chars"] == pytest.approx(sum(len(r.text) for r in top.values()) / len(top))
+    highlighted = sum(dataset.answers[qid].text in r.highlight for qid, r in top.items()) / len(top)
+    assert metrics["highlight@1"] == pytest.approx(highlighted)
+
+
+def test_metrics_of_no_judged_question_are_not_a_number() -> None:
+    judge = AnswerJudge({"a": "一、总则。"})
+    metrics = judge_answers([Query("q", "?", "question", "test")], {}, {}, judge)
+    assert all(value != value for value in metrics.values())  # NaN, not a misleading 0
+
+
+def test_a_dataset_needs_notices_questions_and_judgements(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"a dataset needs notices/ and queries\.jsonl"):
+        load_dataset(tmp_path)
+    (tmp_path / "notices").mkdir()
+    (tmp_path / "queries.jsonl").write_text('{"_id": "q", "text": "?"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"needs answers\.jsonl or qrels/test\.tsv"):
+        load_dataset(tmp_path)
+
+
+def test_policyqa_eval_dataset_indexes_its_notices_and_reports(dataset_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "POLICYQA_INDEX_DIR": str(tmp_path / "default-index")}
+    command = [sys.executable, "-m", "service.cli", "eval", "--dataset", str(dataset_dir), "--modes", "bm25"]
+    result = subprocess.run([*command, "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "| mode | notice Hit@1 | notice Recall@5 | answer Hit@1 |" in result.stdout
+    assert "| bm25 | 1.000 | 1.000 |" in result.stdout
+    assert (tmp_path / "datasets" / "guangxi-questions" / "current" / "manifest.json").is_file()
+    assert not (tmp_path / "default-index").exists()  # the default corpus's index is not touched
+    assert "notice Hit@1" in (tmp_path / "out" / "report-guangxi-questions.md").read_text(encoding="utf-8")
