@@ -1,11 +1,13 @@
 """Split a notice's text into clause-level passages that follow its own numbering.
 
-The walk keeps a stack of the open headings (一、 / (一) / 1. / 第X条). A numbered line
-that says more than its lead phrase is a clause and becomes a passage; one that is only
-a heading names the section of the passages under it. Unnumbered paragraphs continue
-the clause before them, or, under a bare heading, become passages of their own (short
-lines such as a member list are grouped by their ``组长:`` labels). A notice with no
-numbering at all therefore falls back to one passage per paragraph.
+The walk goes through the text's segments (its lines, cut again where a clause starts in
+running text: ``corpus.segments``) and keeps a stack of the open headings (一、 / (一) / 1. /
+第X条). A numbered segment that says more than its lead phrase is a clause and becomes a
+passage; one that is only a heading names the section of the passages under it. Unnumbered
+paragraphs continue the clause before them, or, under a bare heading, become passages of
+their own (short lines such as a member list are grouped by their ``组长:`` labels). A notice
+with no numbering at all therefore falls back to one passage per paragraph, and a passage
+over ``MAX_PASSAGE_CHARS`` is cut into parts of whole sentences.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ class Thresholds(NamedTuple):
     its own values (POLICYQA_ANSWERABLE_MIN_DENSE and friends).
     """
 
-    min_dense: float = 1.78
+    min_dense: float = 2.23
     min_coverage: float = 0.15
     min_dense_other_languages: float = 0.0
 

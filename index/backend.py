@@ -27,7 +27,7 @@ CANDIDATES = 100
 # Weights of the two legs in hybrid mode, and of a passage's best window in its dense score,
 # chosen on the tuning part of the gold set (eval/results/report.md).
 FUSION_WEIGHTS = {"bm25": 0.3, "dense": 0.7}
-SENTENCE_WEIGHT = 1.0
+SENTENCE_WEIGHT = 1.5
 # Where the notices' BM25 tells them apart (a question names a place or issuer that its clause does not),
 # the notice's score takes this share of a passage's hybrid score, the two legs the rest (chosen on the
 # NCP dev questions, README). One notice alone, or none that holds the question's terms, leaves it out.

@@ -13,7 +13,7 @@ from typing import Any
 from corpus.loader import Corpus, corpus_fingerprint, load_corpus
 from corpus.reader import NoticeFileError
 from index.bm25 import BM25Index
-from index.clauses import embed_clauses, lexical_text
+from index.clauses import WINDOW_CHARS, embed_clauses, lexical_text
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
@@ -110,7 +110,8 @@ def ensure_index(
         if not usable:
             raise IndexMismatchError(_unusable(index_dir, manifest, embedder))
         return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, str(index_dir))
-    fingerprint = corpus_fingerprint(corpus_dir)
+    # The corpus and how its clauses are cut into windows: either changing makes other vectors.
+    fingerprint = f"{corpus_fingerprint(corpus_dir)}+windows={WINDOW_CHARS}"
     if usable and not force and manifest is not None and manifest["corpus_fingerprint"] == fingerprint:
         return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, str(index_dir))
 

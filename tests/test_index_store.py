@@ -17,7 +17,7 @@ import pytest
 
 from corpus import Passage
 from index import IndexBuildError, IndexMismatchError, IndexStore, ensure_index
-from index.clauses import clause_windows
+from index.clauses import WINDOW_CHARS, clause_windows
 from index.embedders import Embedder
 from tests.conftest import FIXTURES
 
@@ -70,7 +70,8 @@ def test_second_load_reuses_the_stored_index(corpus_copy: Path, tmp_path: Path, 
 def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, embedder: Embedder) -> None:
     manifest = json.loads((default_index_dir / "current" / "manifest.json").read_text())
     assert manifest["embedder"] == {"id": embedder.id, "dim": 384}
-    assert len(manifest["corpus_fingerprint"]) == 64
+    corpus_hash, windows = manifest["corpus_fingerprint"].split("+")
+    assert len(corpus_hash) == 64 and windows == f"windows={WINDOW_CHARS}"
     assert manifest["passage_count"] > 45
     assert {"policyqa", "faiss-cpu", "scipy", "jieba", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["built_at"]
