@@ -5,9 +5,10 @@ come as one long line with their numbering inline (``…提出以下要求。 �
 so a line is cut again wherever a numbered clause starts in running text, and wherever
 the whitespace left by joined lines marks a paragraph break (after a sentence, or a run
 of spaces). A marker inside running text counts only after a boundary (the line's start,
-whitespace, or a sentence's or list's end) and only when it continues the numbering of
-its level (``3、`` after ``2、``, or a new list's ``1、``), so 1.5倍, 2020年, 第一季度, 3.5亿元
-and a cross-reference stay in their sentence.
+whitespace, or a sentence's, list's or bracket's end; a (一) needs none, as it is distinctive
+and headings run straight into it) and only when it continues the numbering of its level
+(``3、`` after ``2、``, or a new list's ``1、``), so 1.5倍, 2020年, 第一季度, 3.5亿元 and a
+cross-reference stay in their sentence.
 """
 
 from __future__ import annotations
