@@ -51,6 +51,7 @@ class AnswerJudge:
             doc_id: first_with_text.setdefault(hashlib.sha1(text.encode()).hexdigest(), doc_id)
             for doc_id, text in sorted(self.doc_texts.items())
         }
+        self._squeezed = {doc_id: _squeeze(text) for doc_id, text in self.doc_texts.items()}
 
     def same_notice(self, doc_id: str, gold_doc_id: str) -> bool:
         """True for the gold notice or a notice with exactly its text."""
@@ -65,7 +66,7 @@ class AnswerJudge:
             return True
         if len(wanted) <= len(clause):
             return False
-        notice = _squeeze(self.doc_texts.get(answer.doc_id, ""))
+        notice = self._squeezed.get(answer.doc_id, "")
         at = notice.find(clause)
         if at < 0:
             return False
