@@ -17,6 +17,11 @@ from service.search import answer
 from service.settings import Settings
 from service.state import load_index
 
+# The widget's sentence for the same case, so the console does not present a guess as an answer either.
+UNANSWERABLE_NOTE = (
+    "The indexed notices may not answer this question directly. The closest clauses follow, for reference only:"
+)
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``policyqa`` console script."""
@@ -113,6 +118,8 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if not response.results:
         print("no clause matches this question")
+    elif not response.answerable:
+        print(UNANSWERABLE_NOTE)
     for result in response.results:
         print(f"{result.rank}. {result.citation}  (score {result.score:.4f})")
         print(f"   {result.highlight}")

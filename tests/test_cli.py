@@ -9,12 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from service.cli import UNANSWERABLE_NOTE
+from tests.commands import POLICYQA
+
 
 def policyqa(*args: str, index_dir: Path, corpus: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "POLICYQA_INDEX_DIR": str(index_dir)}
     if corpus is not None:
         env["POLICYQA_CORPUS_DIR"] = str(corpus)
-    return subprocess.run(["policyqa", *args], env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([*POLICYQA, *args], env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_search_json_returns_article_17_with_its_citation(default_index_dir: Path) -> None:
@@ -44,6 +47,16 @@ def test_search_prints_ranked_citations(default_index_dir: Path) -> None:
     )
     assert "汽车平行进口" in lines[1]
     assert lines[2].startswith("2. ")
+
+
+def test_search_warns_when_the_notices_may_not_answer(default_index_dir: Path) -> None:
+    off_topic = policyqa("search", "北京小客车指标摇号怎么报名？", "--top-k", "2", index_dir=default_index_dir)
+    assert off_topic.returncode == 0, off_topic.stderr
+    assert off_topic.stdout.splitlines()[0] == UNANSWERABLE_NOTE
+    assert off_topic.stdout.splitlines()[1].startswith("1. ")
+    answered = policyqa("search", "融资租赁公司能收外币租金吗", "--top-k", "2", index_dir=default_index_dir)
+    assert UNANSWERABLE_NOTE not in answered.stdout
+    assert answered.stdout.startswith("1. ")
 
 
 def test_index_reports_what_it_did(tmp_path: Path, corpus_copy: Path) -> None:

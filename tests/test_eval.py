@@ -13,6 +13,7 @@ from corpus import DEFAULT_CORPUS_DIR, load_corpus
 from eval.dataset import GOLD_DIR, SPLITS, corpus_rows, load_qrels, load_queries
 from eval.harness import DEPTH, flagging, http_searcher, library_searcher, run_mode, score, write_trec
 from index import HybridIndex
+from tests.commands import POLICYQA
 from tests.conftest import LiveServer
 
 
@@ -76,7 +77,7 @@ def test_trec_run_file(tmp_path: Path) -> None:
 
 def test_policyqa_eval_writes_report_chart_and_runs(default_index_dir: Path, tmp_path: Path) -> None:
     env = {**os.environ, "POLICYQA_INDEX_DIR": str(default_index_dir)}
-    command = ["policyqa", "eval", "--split", "tuning", "--modes", "bm25,hybrid", "--out", str(tmp_path)]
+    command = [*POLICYQA, "eval", "--split", "tuning", "--modes", "bm25,hybrid", "--out", str(tmp_path)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert "| mode | Hit@1 | Recall@5 | Recall@10 | MRR@10 | nDCG@10 |" in result.stdout

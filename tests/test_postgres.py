@@ -27,6 +27,7 @@ from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, Ranki
 from index.clauses import clause_windows
 from index.embedders import Embedder
 from index.postgres import PostgresIndex
+from tests.commands import POLICYQA
 from tests.conftest import DOC_ID, FIXTURES, free_port
 from tests.pg_server import PgServer
 
@@ -407,7 +408,7 @@ def serve(dsn: str, port: int, corpus: Path = DEFAULT_CORPUS_DIR) -> subprocess.
         "POLICYQA_CORPUS_DIR": str(corpus),
         "POLICYQA_RATE_LIMIT": "",
     }
-    return subprocess.Popen(["policyqa", "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    return subprocess.Popen([*POLICYQA, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
 
 
 def test_two_service_processes_answer_the_api_from_one_database(real_dsn: str) -> None:
@@ -468,29 +469,27 @@ def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path:
         "POLICYQA_CORPUS_DIR": str(corpus),
         "POLICYQA_INDEX_DIR": str(tmp_path / "index"),
     }
-    done = subprocess.run(["policyqa", "index"], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([*POLICYQA, "index"], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "built index: 1 notice(s), 5 passages" in done.stderr
     assert cached_texts(embeddings) == texts_of(load_notice(EXPORT))
-    found = subprocess.run(
-        ["policyqa", "search", EXPORT_QUERY, "--top-k", "1"], env=env, capture_output=True, text=True
-    )
+    found = subprocess.run([*POLICYQA, "search", EXPORT_QUERY, "--top-k", "1"], env=env, capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     assert found.stdout.startswith("1. 《关于做好2022年度外贸企业出口退税服务工作的通知》")
 
     # A notice whose file is gone stays in the database until `index --prune`.
     shutil.copy(FIXTURES / "nanning-cross-border-ecommerce-gbk.txt", corpus)
     (corpus / EXPORT.name).unlink()
-    kept = subprocess.run(["policyqa", "index"], env=env, capture_output=True, text=True, timeout=300)
+    kept = subprocess.run([*POLICYQA, "index"], env=env, capture_output=True, text=True, timeout=300)
     assert kept.returncode == 0, kept.stderr
     assert "built index: 2 notice(s)" in kept.stderr
     # Each ingest re-reads the whole corpus, but embeds only text it has not embedded before.
     nanning = load_notice(corpus / "nanning-cross-border-ecommerce-gbk.txt")
     assert cached_texts(embeddings) == texts_of(load_notice(EXPORT)) + texts_of(nanning)
-    pruned = subprocess.run(["policyqa", "index", "--prune"], env=env, capture_output=True, text=True, timeout=300)
+    pruned = subprocess.run([*POLICYQA, "index", "--prune"], env=env, capture_output=True, text=True, timeout=300)
     assert pruned.returncode == 0, pruned.stderr
     assert "built index: 1 notice(s)" in pruned.stderr
-    found = subprocess.run(["policyqa", "search", EXPORT_QUERY, "--json"], env=env, capture_output=True, text=True)
+    found = subprocess.run([*POLICYQA, "search", EXPORT_QUERY, "--json"], env=env, capture_output=True, text=True)
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)["results"]
     assert results and {r["doc_id"] for r in results} == {"nanning-cross-border-ecommerce-gbk"}
