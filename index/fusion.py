@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-Run = Mapping[str, float]
+Scores = Mapping[str, float]  # one retriever's scores: passage id -> score, best first
 
 
 def weighted(
-    runs: Mapping[str, Run], weights: Mapping[str, float], floors: Mapping[str, float] | None = None
+    runs: Mapping[str, Scores], weights: Mapping[str, float], floors: Mapping[str, float] | None = None
 ) -> dict[str, dict[str, float]]:
     """Convex combination of min-max normalised scores: each run adds ``weight * (score - lo) / (hi - lo)``.
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from corpus.models import Document, Passage
 from index.answerability import Thresholds
-from index.backend import CANDIDATES, Filters, Run, SearchBackend
+from index.backend import CANDIDATES, Filters, Scores, SearchBackend
 from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
@@ -56,7 +56,7 @@ class HybridIndex(SearchBackend):
             notice_tokens[self._doc_code[passage.doc_id]].extend(tokens)
         self._notice_bm25 = BM25Index(notice_tokens)
 
-    def lexical_run(self, query_terms: list[str], filters: Filters) -> Run:
+    def lexical_run(self, query_terms: list[str], filters: Filters) -> Scores:
         scores = self.bm25.scores(query_terms)
         if filters:
             scores = np.where(self._allowed(filters), scores, 0.0)
@@ -67,15 +67,15 @@ class HybridIndex(SearchBackend):
         best = matching[np.lexsort((matching, -scores[matching]))][:CANDIDATES]
         return self._run(best, scores[best])
 
-    def notice_run(self, query_terms: list[str]) -> Run:
+    def notice_run(self, query_terms: list[str]) -> Scores:
         scores = self._notice_bm25.scores(query_terms)
         return {self.documents[code].doc_id: float(scores[code]) for code in np.flatnonzero(scores > 0)}
 
-    def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
+    def passage_run(self, vector: np.ndarray, filters: Filters) -> Scores:
         positions, similarities = self.dense.search(vector, CANDIDATES, self._allowed(filters) if filters else None)
         return self._run(positions, similarities)
 
-    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Run:
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
         positions = np.fromiter(map(self._position.__getitem__, passage_ids), dtype=np.int64, count=len(passage_ids))
         best = self.sentences.best(vector, positions)
         has_sentences = ~np.isnan(best)
@@ -94,7 +94,7 @@ class HybridIndex(SearchBackend):
         counts = Counter(passage.doc_id for passage in self.passages)
         return [(document, counts[document.doc_id]) for document in self.documents]
 
-    def _run(self, positions: np.ndarray, scores: np.ndarray) -> Run:
+    def _run(self, positions: np.ndarray, scores: np.ndarray) -> Scores:
         return dict(zip(map(self._ids.__getitem__, positions.tolist()), scores.tolist(), strict=True))
 
     def _passages_allowed(self, filters: Filters) -> np.ndarray:

@@ -32,18 +32,17 @@ import psycopg
 from pgvector.psycopg import register_vector
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from corpus.loader import Corpus, Notice
 from corpus.models import Document, Passage
 from index.answerability import Thresholds
-from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Run, SearchBackend
+from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Scores, SearchBackend
 from index.bm25 import EPSILON, K1, B
-from index.builder import IndexBuildError
 from index.clauses import embed_clauses, lexical_text
 from index.dense import HNSW_EF_SEARCH
 from index.embedders import Embedder
-from index.store import IndexMismatchError
+from index.errors import IndexBuildError, IndexMismatchError, IndexUnavailableError
 from index.tokenizer import Tokenizer, corpus_words
 
 MIN_PGVECTOR = (0, 8, 0)
@@ -54,6 +53,12 @@ EF_SEARCH = HNSW_EF_SEARCH
 # Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
 _SCHEMA_LOCK = 0x706F6C6963797161
 _CACHE_SIZE = 8 * QUERY_CACHE_SIZE
+# While the database is down or stuck, a search fails within seconds (and the service answers 503)
+# rather than queueing for the pool's default 30 s: seconds to connect, to wait for a pooled
+# connection, and for one read statement.
+CONNECT_TIMEOUT = 3
+POOL_WAIT_SECONDS = 3.0
+STATEMENT_TIMEOUT_MS = 10_000
 
 _SCHEMA = """
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -234,10 +239,18 @@ class PostgresIndex(SearchBackend):
         self.embedder = embedder
         self.thresholds = thresholds or Thresholds()
         self._dsn = dsn
-        with psycopg.connect(dsn, autocommit=True) as conn:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
             _ensure_schema(conn, embedder)
         self._pool = ConnectionPool(
-            dsn, min_size=1, max_size=pool_size, kwargs={"autocommit": True}, configure=_configure_reader, open=True
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            timeout=POOL_WAIT_SECONDS,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
+            configure=_configure_reader,
+            # Each connection is tested as it is handed out, so those the database dropped are replaced at once.
+            check=ConnectionPool.check_connection,
+            open=True,
         )
         self._local = threading.local()
         self._publish = threading.Lock()
@@ -245,6 +258,11 @@ class PostgresIndex(SearchBackend):
         self._idf = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_idf)
         self._passage = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_passage)
         self._terms = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_terms)
+
+    def check(self) -> None:
+        """Raise IndexUnavailableError unless the database answers now."""
+        with self._reading():
+            pass
 
     def close(self) -> None:
         """Close every connection of this index."""
@@ -276,7 +294,7 @@ class PostgresIndex(SearchBackend):
         with self._reading():
             return super().highlight(passage, query)
 
-    def lexical_run(self, query_terms: list[str], filters: Filters) -> Run:
+    def lexical_run(self, query_terms: list[str], filters: Filters) -> Scores:
         if not query_terms:
             return {}
         params = {"terms": query_terms, "k1": K1, "b": B, "limit": CANDIDATES}
@@ -284,18 +302,18 @@ class PostgresIndex(SearchBackend):
         with self._reading():
             return dict(self._rows(query, params | filters._asdict()))
 
-    def notice_run(self, query_terms: list[str]) -> Run:
+    def notice_run(self, query_terms: list[str]) -> Scores:
         if not query_terms:
             return {}
         with self._reading():
             return dict(self._rows(_NOTICES, {"terms": query_terms, "k1": K1, "b": B, "epsilon": EPSILON}))
 
-    def passage_run(self, vector: np.ndarray, filters: Filters) -> Run:
+    def passage_run(self, vector: np.ndarray, filters: Filters) -> Scores:
         params = {"vector": vector, "limit": CANDIDATES}
         with self._reading():
             return dict(self._rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | filters._asdict()))
 
-    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Run:
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
         with self._reading():
             return dict(self._rows(_SENTENCES, {"vector": vector, "passage_ids": passage_ids}))
 
@@ -414,7 +432,7 @@ class PostgresIndex(SearchBackend):
 
     @contextmanager
     def _reading(self) -> Iterator[_State]:
-        """Run the enclosed reads in one read-only snapshot of the database; give its state.
+        """Scores the enclosed reads in one read-only snapshot of the database; give its state.
 
         Nested reads share the outer one's snapshot.
         """
@@ -422,13 +440,16 @@ class PostgresIndex(SearchBackend):
         if state is not None:
             yield state
             return
-        with self._pool.connection() as conn, conn.transaction():
-            self._local.conn = conn
-            try:
-                self._local.state = state = self._state_at(conn)
-                yield state
-            finally:
-                self._local.conn = self._local.state = None
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                self._local.conn = conn
+                try:
+                    self._local.state = state = self._state_at(conn)
+                    yield state
+                finally:
+                    self._local.conn = self._local.state = None
+        except (psycopg.OperationalError, PoolTimeout) as exc:  # down, restarting, or too slow
+            raise IndexUnavailableError(f"the database cannot be read now ({type(exc).__name__}: {exc})") from exc
 
     def _state_at(self, conn: psycopg.Connection[Any]) -> _State:
         """The state of the version this snapshot sees; a newer one than seen so far becomes the latest."""
@@ -445,7 +466,6 @@ class PostgresIndex(SearchBackend):
             state = _State(version, tokenizer, max_idf)
             if version > latest.version:
                 self._latest = state
-                self._sentence_terms.cache_clear()  # passages may have new text, or the tokenizer new words
         return state
 
     def _rows(self, query: str | sql.Composable, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
@@ -528,6 +548,7 @@ def _configure_reader(conn: psycopg.Connection[Any]) -> None:
     conn.execute("SET hnsw.iterative_scan = strict_order")
     # Plan each search for its own terms: a generic plan, blind to how many postings they have, scans them all.
     conn.execute("SET plan_cache_mode = force_custom_plan")
+    conn.execute(sql.SQL("SET statement_timeout = {}").format(sql.Literal(STATEMENT_TIMEOUT_MS)))
     conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
     conn.read_only = True
 

@@ -40,6 +40,8 @@ class SentenceVectors:
             best[has_sentences] = np.maximum.reduceat(similarities, (ends - counts)[has_sentences])
         return best
 
+    FILES = ("sentence_vectors.npy", "sentence_owner.npy")
+
     def save(self, directory: Path) -> None:
         np.save(directory / "sentence_vectors.npy", np.ascontiguousarray(self.vectors, dtype=np.float32))
         np.save(directory / "sentence_owner.npy", self.owner)

@@ -4,38 +4,51 @@ Layout of ``root``::
 
     current -> builds/<build-id>      a symlink, replaced atomically by each build
     builds/<build-id>/
-        manifest.json                 corpus hash, embedder id and dimension, versions, build time
+        manifest.json                 corpus hash, embedder id and dimension, versions, build time,
+                                      and each file's size and SHA-256 (index/integrity.py)
         documents.jsonl, passages.jsonl
         bm25_tokens.json, user_words.txt
         dense.faiss, sentence_vectors.npy, sentence_owner.npy
 
 A build is written into its own directory first; only a complete build is ever pointed
-to by ``current``, so a crash mid-build leaves the previous index served.
+to by ``current``, so a crash mid-build leaves the previous index served. A build in progress
+holds a lock on its ``.lock`` file; the next build deletes any build whose lock is free and that
+has no manifest (one that was killed), along with older complete builds.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from corpus.models import Document, Passage
 from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
+from index.errors import IndexCorruptError, IndexMismatchError
 from index.hybrid import HybridIndex
+from index.integrity import file_records, verify_counts, verify_files
 from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 _KEEP_BUILDS = 2
-
-
-class IndexMismatchError(RuntimeError):
-    """A stored index that cannot be served as it is (other embedder, other format)."""
+_DATA_FILES = [
+    "documents.jsonl",
+    "passages.jsonl",
+    "bm25_tokens.json",
+    "user_words.txt",
+    "dense.faiss",
+    *SentenceVectors.FILES,
+]
+# An embedding batch still being written by another build is younger than this; older ones are litter.
+_STALE_TEMPORARY_SECONDS = 3600
 
 
 class IndexStore:
@@ -45,6 +58,7 @@ class IndexStore:
         self.root = root
         self._current = root / "current"
         self._builds = root / "builds"
+        self._locks: dict[Path, IO[bytes]] = {}
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest of the current build, or None when there is no build yet."""
@@ -53,10 +67,22 @@ class IndexStore:
             return None
         return json.loads(path.read_text(encoding="utf-8"))
 
+    def current_build(self) -> str | None:
+        """The name of the build ``current`` points to, or None when there is none: a service compares it
+        with the one it loaded to see that a newer build has been swapped in."""
+        try:
+            return Path(os.readlink(self._current)).name
+        except OSError:
+            return None
+
     def new_build(self) -> Path:
-        """A fresh, empty build directory; it becomes current only through ``commit``."""
+        """A fresh, empty build directory, locked as in progress; it becomes current only through ``commit``."""
         self._builds.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix="build-", dir=self._builds))
+        build = Path(tempfile.mkdtemp(prefix="build-", dir=self._builds))
+        lock = (build / ".lock").open("wb")
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel if this process dies
+        self._locks[build] = lock
+        return build
 
     def commit(self, index: HybridIndex, build: Path) -> None:
         """Write ``index`` into ``build`` and make it current; on any failure, delete ``build``."""
@@ -68,21 +94,25 @@ class IndexStore:
             index.dense.save(build / "dense.faiss")
             index.sentences.save(build)
             # The manifest goes last: a build without one is incomplete and never made current.
-            _write_json(build / "manifest.json", index.manifest)
+            _write_json(build / "manifest.json", {**index.manifest, "files": file_records(build, _DATA_FILES)})
+            (build / ".lock").unlink()  # complete now: a build with a manifest is never cleaned up as killed
             link = self.root / f".current-{build.name}"
             link.symlink_to(build.relative_to(self.root))
             os.replace(link, self._current)
         except BaseException:
             self.discard(build)
             raise
+        self._unlock(build)
         self._prune(keep=build)
 
     def discard(self, build: Path) -> None:
         """Delete a build that will not be committed."""
+        self._unlock(build)
         shutil.rmtree(build, ignore_errors=True)
 
     def load(self, embedder: Embedder) -> HybridIndex:
-        """Load the current build for searching with ``embedder``; refuse one built by another embedder."""
+        """Load the current build for searching with ``embedder``; refuse one built by another embedder,
+        or one whose files are not what its build wrote (IndexCorruptError, naming the file)."""
         manifest = self.manifest()
         if manifest is None:
             raise FileNotFoundError(f"{self.root}: no index has been built here yet")
@@ -94,26 +124,77 @@ class IndexStore:
         if built_with != embedder.id:
             raise IndexMismatchError(f"{self.root}: index was built with embedder {built_with}, not {embedder.id}")
         build = self._current.resolve()
-        user_words = (build / "user_words.txt").read_text(encoding="utf-8").splitlines()
-        passages = [Passage.from_dict(p) for p in _read_jsonl(build / "passages.jsonl")]
-        return HybridIndex(
-            documents=[Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")],
-            passages=passages,
-            tokenizer=Tokenizer(user_words),
-            bm25=BM25Index.load(build / "bm25_tokens.json"),
-            dense=DenseIndex.load(build / "dense.faiss"),
-            sentences=SentenceVectors.load(build, len(passages)),
-            embedder=embedder,
-            manifest=manifest,
-        )
+        verify_files(build, manifest.get("files", {}))
+        try:
+            return _read_build(build, embedder, manifest)
+        except IndexCorruptError:
+            raise
+        except (ValueError, KeyError, RuntimeError) as exc:  # files as the build wrote them, yet unreadable
+            raise IndexCorruptError(f"index files cannot be read ({exc}); rebuild the index") from exc
+
+    def _unlock(self, build: Path) -> None:
+        lock = self._locks.pop(build, None)
+        if lock is not None:
+            lock.close()
 
     def _prune(self, keep: Path) -> None:
-        """Delete old builds, keeping the newest few (a reader may still be loading the previous one)."""
-        builds = sorted(
-            (p for p in self._builds.iterdir() if p.is_dir() and p != keep), key=lambda p: p.stat().st_mtime
-        )
-        for old in builds[: max(len(builds) - (_KEEP_BUILDS - 1), 0)]:
+        """Delete what earlier builds left: killed builds (no manifest, lock free), their dangling links, and
+        complete builds beyond the newest few (a reader may still be loading the previous one)."""
+        complete, abandoned = [], []
+        for build in self._builds.iterdir():
+            if not build.is_dir() or build == keep:
+                continue
+            if (build / "manifest.json").is_file():
+                complete.append(build)
+            elif not _in_progress(build):
+                abandoned.append(build)
+        complete.sort(key=lambda p: p.stat().st_mtime)
+        for old in abandoned + complete[: max(len(complete) - (_KEEP_BUILDS - 1), 0)]:
             shutil.rmtree(old, ignore_errors=True)
+        for link in self.root.glob(".current-*"):
+            if link.is_symlink() and not _in_progress(self._builds / link.name.removeprefix(".current-")):
+                link.unlink(missing_ok=True)
+        cutoff = time.time() - _STALE_TEMPORARY_SECONDS
+        for temporary in self.root.glob("embeddings/*/*.tmp"):
+            if temporary.stat().st_mtime < cutoff:
+                temporary.unlink(missing_ok=True)
+
+
+def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> HybridIndex:
+    """The index in ``build``, once its files agree on how many passages there are."""
+    passages = [Passage.from_dict(p) for p in _read_jsonl(build / "passages.jsonl")]
+    bm25 = BM25Index.load(build / "bm25_tokens.json")
+    dense = DenseIndex.load(build / "dense.faiss")
+    verify_counts(
+        {
+            "manifest": manifest["passage_count"],
+            "passages": len(passages),
+            "BM25 token rows": len(bm25.corpus_tokens),
+            "passage vectors": len(dense),
+        }
+    )
+    return HybridIndex(
+        documents=[Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")],
+        passages=passages,
+        tokenizer=Tokenizer((build / "user_words.txt").read_text(encoding="utf-8").splitlines()),
+        bm25=bm25,
+        dense=dense,
+        sentences=SentenceVectors.load(build, len(passages)),
+        embedder=embedder,
+        manifest=manifest,
+    )
+
+
+def _in_progress(build: Path) -> bool:
+    """Whether a live build process holds ``build``'s lock."""
+    try:
+        with (build / ".lock").open("rb") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except FileNotFoundError:
+        return False  # a build killed before it made its lock, or gone already
+    except BlockingIOError:
+        return True
+    return False
 
 
 def _write_json(path: Path, data: Any) -> None:

@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", parents=[common], help="rank the clauses that answer a question")
     search.add_argument("query")
     search.add_argument("--top-k", type=int, default=5, help=f"how many clauses (1-{MAX_TOP_K}, default 5)")
-    search.add_argument("--mode", default="hybrid", choices=("hybrid", "bm25", "dense"))
+    search.add_argument("--mode", default="hybrid", choices=MODES)
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
     search.set_defaults(run=_search)
 
@@ -185,11 +185,12 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.app import create_app
+    from service.server import server_config
 
     host, port = args.host or settings.host, args.port or settings.port
     app = create_app(settings.model_copy(update={"host": host, "port": port}))
     # The app logs each request with its id; uvicorn's own access log would repeat it without.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_config=None)
+    uvicorn.Server(server_config(app, settings, host, port, access_log=False, log_config=None)).run()
     return 0
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 
 from index import SearchBackend
 from service.errors import NotReady
+from service.middleware import API_KEY_HEADER
 from service.state import ServiceState
+
+# Documents the API key in OpenAPI; the key itself is checked by APIKeyGuard, before the rate limit's count.
+API_KEY_SCHEME = Security(
+    APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required when POLICYQA_API_KEY is set.")
+)
 
 
 def get_state(request: Request) -> ServiceState:

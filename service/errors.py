@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from index import IndexUnavailableError
+from service.schemas import ErrorResponse
 
 log = logging.getLogger("policyqa.service")
 
@@ -32,6 +36,28 @@ class NotReady(APIError):
     status, code = 503, "not_ready"
 
 
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+# What any route may answer besides its own statuses, for the OpenAPI document.
+ANY_ROUTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    408: _documented("The headers or the body did not arrive in time"),
+    431: _documented("The request headers are too large"),
+    500: _documented("The service failed to answer; the error is logged"),
+}
+# What every /v1/ route may answer as well.
+API_ERRORS: dict[int | str, dict[str, Any]] = {
+    **ANY_ROUTE_ERRORS,
+    400: _documented("Malformed JSON, a body that is not UTF-8, or a bad Content-Length"),
+    401: _documented("An API key is configured and the request did not send it in X-API-Key"),
+    413: _documented("The request body is too large"),
+    415: _documented("The request body is not application/json in UTF-8"),
+    429: _documented("Over the per-client rate limit; Retry-After says when to retry"),
+    503: _documented("The index is loading or could not be loaded; Retry-After says when to retry"),
+}
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The JSON response for an error."""
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
@@ -41,11 +67,18 @@ _STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Make every error the app can raise answer in the one error shape."""
+    """Make every error the app can raise answer in the one error shape (an unexpected exception's 500
+    is RequestContext's, where the request id is known)."""
 
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(IndexUnavailableError)
+    async def _unavailable(request: Request, exc: IndexUnavailableError) -> JSONResponse:
+        log.warning("%s %s: %s", request.method, request.url.path, exc)  # one line: an outage is not a bug
+        message = "the index's database cannot be reached; retry shortly"
+        return error_response(503, "not_ready", message, {"Retry-After": "2"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -58,11 +91,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
         return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "the service failed to answer; the error is logged")
 
 
 def _describe(error: dict) -> str:

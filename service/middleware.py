@@ -5,6 +5,7 @@ Each is a plain ASGI class, so that a body can be refused before it has been rea
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import math
@@ -17,6 +18,8 @@ import limits
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import error_response
@@ -26,6 +29,9 @@ request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 log = logging.getLogger("policyqa.access")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# No request of this API nests deeper; Python's JSON parser gives up (RecursionError) near 1,000.
+MAX_JSON_DEPTH = 32
+_OPENERS = re.compile(r"[\[{]")
 _API_PREFIX = "/v1/"
 API_KEY_HEADER = "X-API-Key"
 
@@ -54,8 +60,22 @@ class RequestContext:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            started_response = started_response or message["type"] == "http.response.start"
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Raised past the app's handlers (from a middleware): answer here, where the request id is known.
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"], extra={"request_id": request_id})
+            if started_response:
+                raise
+            message = "the service failed to answer; the error is logged"
+            await error_response(500, "internal_error", message)(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
             route = scope.get("route")
@@ -67,6 +87,36 @@ class RequestContext:
                 extra={"request_id": request_id},
             )  # fmt: skip
             request_id_var.reset(token)
+
+
+class HeadAsGet:
+    """Answer HEAD wherever GET is answered: the GET route runs, and its body is not sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_head(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                message = {"type": "http.response.body", "body": b"", "more_body": message.get("more_body", False)}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_head)
+
+
+class JSONRefusalCORS(CORSMiddleware):
+    """Starlette's CORS middleware, with a refused preflight answered in the API's error shape."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        headers = {name: value for name, value in response.headers.items() if name.startswith("access-control-")}
+        return error_response(400, "cors_refused", bytes(response.body).decode(), headers)
 
 
 class APIKeyGuard:
@@ -87,8 +137,9 @@ class APIKeyGuard:
 
 
 class RateLimit:
-    """A moving-window limit per client address on ``/v1/`` (behind a proxy, run uvicorn with
-    ``--forwarded-allow-ips`` so that the address is the caller's, not the proxy's)."""
+    """A moving-window limit per client address on ``/v1/``, wrong API keys included. Behind a proxy,
+    set POLICYQA_FORWARDED_ALLOW_IPS to its address so that the address is the caller's, not the proxy's;
+    otherwise X-Forwarded-For is ignored, and cannot be rotated to escape the limit."""
 
     def __init__(self, app: ASGIApp, rate: str) -> None:
         self.app = app
@@ -107,13 +158,31 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
+def _nested_too_deeply(text: str) -> bool:
+    """Whether the JSON in ``text`` opens more than MAX_JSON_DEPTH arrays or objects in a row (counted
+    cheaply, ignoring strings: a false alarm needs 32 brackets inside one question, and is still refused)."""
+    if len(_OPENERS.findall(text)) <= MAX_JSON_DEPTH:
+        return False
+    depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 class BodyGuard:
     """Requests with a body must be JSON in UTF-8 and at most ``max_bytes``; a larger one is
-    refused as soon as it is known to be larger, without reading the rest."""
+    refused as soon as it is known to be larger, without reading the rest, and one whose next
+    bytes take longer than ``timeout`` seconds to arrive (a trickle, a short Content-Length) gets 408."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
@@ -127,7 +196,12 @@ class BodyGuard:
         body = bytearray()
         more = True
         while more:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                message = f"the request body did not arrive within {self.timeout:g}s"
+                await error_response(408, "request_timeout", message, {"Connection": "close"})(scope, receive, send)
+                return
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
@@ -136,10 +210,14 @@ class BodyGuard:
                 await error_response(*self._too_large())(scope, receive, send)
                 return
         try:
-            bytes(body).decode("utf-8")
+            text = bytes(body).decode("utf-8")
         except UnicodeDecodeError as exc:
             message = f"the request body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})"
             await error_response(400, "invalid_utf8", message)(scope, receive, send)
+            return
+        if _nested_too_deeply(text):
+            message = f"the request body is not valid JSON here: nested more than {MAX_JSON_DEPTH} levels deep"
+            await error_response(400, "malformed_json", message)(scope, receive, send)
             return
 
         replayed = False

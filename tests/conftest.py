@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from corpus import DEFAULT_CORPUS_DIR
 from index import HybridIndex, ensure_index, make_embedder
 from index.embedders import Embedder
 from service.app import create_app
+from service.server import server_config
 from service.settings import Settings
-from tests.pg_server import postgres_fixture
+
+if TYPE_CHECKING:
+    from tests.pg_server import PgServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notices"
 NOTICE = DEFAULT_CORPUS_DIR / "guangxi-ftz-implementation-plan-2020.txt"
@@ -65,10 +71,12 @@ def free_port() -> int:
 class LiveServer:
     """The service running under uvicorn in a thread, reached over a real socket."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, app: FastAPI | None = None) -> None:
+        """The app ``create_app(settings)`` makes, or ``app`` (made from the same settings, then extended)."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        app = app or create_app(settings)
+        config = server_config(app, settings, "127.0.0.1", self.port, log_level="warning")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)
 
@@ -98,10 +106,28 @@ def server(default_index_dir: Path) -> Iterator[LiveServer]:
     live.stop()
 
 
-pg_server = postgres_fixture()
+# Without an extra, its tests are not collected (the fast loop needs neither a database nor a browser).
+collect_ignore = [
+    name
+    for name, module in (("test_postgres.py", "psycopg"), ("test_widget.py", "selenium"))
+    if importlib.util.find_spec(module) is None
+]
 
 
-@pytest.fixture(scope="session", params=["local", "postgres"])
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A real PostgreSQL with pgvector for the session (tests/pg_server.py)."""
+    pytest.importorskip("psycopg", reason="needs the postgres extra")
+    from tests.pg_server import PgServer
+
+    server = PgServer().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session", params=["local", pytest.param("postgres", marks=pytest.mark.postgres)])
 def api_server(request: pytest.FixtureRequest, default_index_dir: Path) -> Iterator[LiveServer]:
     """The service on each backend: the local index, and PostgreSQL (which it fills with the default corpus).
 

@@ -8,11 +8,7 @@ server run as the ``postgres`` user if there is one, else as a system user creat
 (``policyqa-pg``), which must be able to read the binaries and reach the temporary
 directory (``TMPDIR``, else /tmp).
 
-In a test module::
-
-    pg_server = postgres_fixture()  # session-scoped; tests take ``pg_server`` as an argument
-
-From a shell, ``python -m tests.pg_server`` runs one until interrupted and prints its DSN.
+Tests take the session's server as the ``pg_server`` fixture (tests/conftest.py). From a shell, ``python -m tests.pg_server`` runs one until interrupted and prints its DSN.
 """
 
 from __future__ import annotations
@@ -27,12 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from psycopg import sql
 
 SERVICE_USER = "policyqa-pg"
@@ -109,12 +103,9 @@ class PgServer:
         initdb = [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust", "--encoding=UTF8"]
         if self._run([*initdb, "--locale=C", "--no-sync"]).wait() != 0:
             raise RuntimeError(f"initdb failed (as user {self._user()}):\n{self.log.read_text(errors='replace')}")
-        settings = [arg for name, value in SERVER_SETTINGS.items() for arg in ("-c", f"{name}={value}")]
         for _ in range(3):  # another process may take the free port before the server binds it
             self.port = free_port()
-            self._process = self._run(
-                [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), *settings]
-            )
+            self._process = self._run(self._postgres_command())
             if self._wait_ready():
                 return self
             if self._process.poll() is None:  # running, yet not answering: retrying will not help
@@ -122,6 +113,22 @@ class PgServer:
         log = self.log.read_text(errors="replace")
         self.stop()
         raise RuntimeError(f"PostgreSQL did not start; its log:\n{log}")
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or an outage would; ``restart`` brings it back."""
+        assert self._process is not None
+        self._process.kill()
+        self._process.wait()
+
+    def restart(self) -> None:
+        """Start the killed server again, over the same data and port, once it has recovered from the crash."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:  # its old backends may hold the shared memory a moment longer
+            self._process = self._run(self._postgres_command())
+            if self._wait_ready():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"PostgreSQL did not restart; its log:\n{self.log.read_text(errors='replace')}")
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete its data."""
@@ -134,6 +141,10 @@ class PgServer:
                 self._process.wait()
         self._process = None
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _postgres_command(self) -> list[str]:
+        settings = [arg for name, value in SERVER_SETTINGS.items() for arg in ("-c", f"{name}={value}")]
+        return [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), *settings]
 
     def _wait_ready(self) -> bool:
         assert self._process is not None
@@ -161,20 +172,6 @@ class PgServer:
 
     def _user(self) -> str:
         return self.account.pw_name if self.account is not None else pwd.getpwuid(os.geteuid()).pw_name
-
-
-def postgres_fixture(scope: str = "session") -> Callable[[], Iterator[PgServer]]:
-    """A pytest fixture that starts one PostgreSQL server for its scope and stops it afterwards."""
-
-    @pytest.fixture(scope=scope)
-    def pg_server() -> Iterator[PgServer]:
-        server = PgServer().start()
-        try:
-            yield server
-        finally:
-            server.stop()
-
-    return pg_server
 
 
 def main() -> None:

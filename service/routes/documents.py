@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.deps import IndexDep
-from service.errors import NotFound
+from service.deps import API_KEY_SCHEME, IndexDep
+from service.errors import API_ERRORS, NotFound
 from service.schemas import DocumentList, DocumentOut, ErrorResponse, PassageOut
 
-router = APIRouter(prefix="/v1", tags=["documents"], responses={503: {"model": ErrorResponse}})
+router = APIRouter(prefix="/v1", tags=["documents"], responses=API_ERRORS, dependencies=[API_KEY_SCHEME])
 
 
 @router.get("/documents", response_model=DocumentList, summary="The indexed notices")

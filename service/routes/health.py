@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from service.deps import IndexDep
+from service.errors import ANY_ROUTE_ERRORS
 from service.schemas import ErrorResponse, Status
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=ANY_ROUTE_ERRORS)
 
 
 @router.get("/healthz", response_model=Status, summary="The process is up")
@@ -17,6 +18,7 @@ def healthz() -> Status:
 
 @router.get("/readyz", response_model=Status, responses={503: {"model": ErrorResponse}}, summary="The index is loaded")
 def readyz(index: IndexDep) -> Status:
+    index.check()  # a database that is down makes this 503, as it does every search
     return Status(status="ready")
 
 

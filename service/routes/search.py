@@ -6,12 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from service.deps import IndexDep
+from service.deps import API_KEY_SCHEME, IndexDep
+from service.errors import API_ERRORS
 from service.schemas import ErrorResponse, SearchParams, SearchRequest, SearchResponse
 from service.search import answer
 
 router = APIRouter(
-    prefix="/v1", tags=["search"], responses={422: {"model": ErrorResponse}, 503: {"model": ErrorResponse}}
+    prefix="/v1",
+    tags=["search"],
+    responses={**API_ERRORS, 422: {"model": ErrorResponse}},
+    dependencies=[API_KEY_SCHEME],
 )
 
 

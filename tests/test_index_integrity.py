@@ -1,0 +1,207 @@
+"""A damaged index is refused by name or rebuilt, never served; a damaged cache batch is re-embedded;
+what killed builds leave behind is cleaned up by the next one."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from corpus import DEFAULT_CORPUS_DIR
+from index import IndexCorruptError, IndexStore, ensure_index
+from index.embedders import Embedder
+from index.integrity import file_records
+from service.settings import Settings
+from tests.commands import POLICYQA
+from tests.conftest import FIXTURES, LiveServer
+from tests.test_index_store import CountingEmbedder, current_build
+
+QUESTION = "融资租赁公司能收外币租金吗"
+
+
+@pytest.fixture
+def index_copy(default_index_dir: Path, tmp_path: Path) -> Path:
+    """A writable copy of the default index, its embedding cache included (so rebuilding it is quick)."""
+    copy = tmp_path / "index"
+    shutil.copytree(default_index_dir, copy, symlinks=True)
+    return copy
+
+
+def drop_line(path: Path, line: int = 10) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:line] + lines[line + 1 :]), encoding="utf-8")
+
+
+def edit_text(path: Path) -> None:
+    path.write_text(path.read_text(encoding="utf-8").replace("融资租赁", "经营租赁"), encoding="utf-8")
+
+
+def flip_bytes(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    path.write_bytes(bytes(data))
+
+
+def drop_token_row(path: Path) -> None:
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(rows[:5] + rows[6:], ensure_ascii=False), encoding="utf-8")
+
+
+DAMAGE: dict[str, tuple[str, Callable[[Path], None]]] = {
+    "a line dropped from the passages": ("passages.jsonl", drop_line),
+    "a passage's text edited": ("passages.jsonl", edit_text),
+    "64 bytes flipped in the vectors": ("dense.faiss", flip_bytes),
+    "a row dropped from the BM25 terms": ("bm25_tokens.json", drop_token_row),
+    "a file deleted": ("sentence_owner.npy", Path.unlink),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_a_damaged_index_is_refused_by_name_or_rebuilt(damage: str, index_copy: Path, embedder: Embedder) -> None:
+    name, spoil = DAMAGE[damage]
+    spoil(current_build(index_copy) / name)
+    with pytest.raises(IndexCorruptError, match=f"index file {name} is"):
+        ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
+
+    index, report = ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, progress=False)
+    assert report.action == "built"
+    assert index.search(QUESTION).hits[0].passage.passage_id.endswith(":3.3.17")
+    reloaded, again = ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
+    assert again.action == "loaded"
+    assert len(reloaded.passages) == len(index.passages)
+
+
+def test_files_that_match_their_checksums_must_still_agree_on_counts(index_copy: Path, embedder: Embedder) -> None:
+    """An operator who 'repairs' a file and its checksum by hand is still caught by the counts."""
+    build = current_build(index_copy)
+    drop_line(build / "passages.jsonl")
+    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["files"].update(file_records(build, ["passages.jsonl"]))
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match=r"disagree on the number of passages \(manifest 77, passages 76"):
+        IndexStore(index_copy).load(embedder)
+
+
+def test_the_cli_names_a_damaged_index_and_rebuilds_it_when_allowed(index_copy: Path) -> None:
+    flip_bytes(current_build(index_copy) / "dense.faiss")
+    env = {**os.environ, "POLICYQA_INDEX_DIR": str(index_copy), "POLICYQA_AUTO_BUILD": "false"}
+    refused = subprocess.run([*POLICYQA, "search", QUESTION], env=env, capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 1
+    assert "index file dense.faiss is not what the build wrote" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    env["POLICYQA_AUTO_BUILD"] = "true"
+    rebuilt = subprocess.run([*POLICYQA, "search", QUESTION], env=env, capture_output=True, text=True, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "第17条" in rebuilt.stdout.splitlines()[0]
+
+
+def test_the_service_is_not_ready_on_a_damaged_index(index_copy: Path) -> None:
+    drop_line(current_build(index_copy) / "passages.jsonl")
+    live = LiveServer(Settings(index_dir=index_copy, auto_build=False, rate_limit=None)).start(wait_ready=False)
+    try:
+        deadline = time.monotonic() + 30
+        while (ready := httpx.get(f"{live.url}/readyz")).status_code == 503 and "loading" in ready.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert ready.status_code == 503
+        assert "index file passages.jsonl is not what the build wrote" in ready.json()["error"]["message"]
+        searched = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION})
+        assert searched.status_code == 503
+        assert searched.json()["error"]["code"] == "not_ready"
+    finally:
+        live.stop()
+
+
+def test_a_damaged_cache_batch_is_named_deleted_and_embedded_again(
+    index_copy: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    batch = sorted(index_copy.glob("embeddings/*/*.npz"))[0]
+    with np.load(batch) as data:
+        keys = len(data["keys"])
+    batch.write_bytes(batch.read_bytes()[:100])
+    counting = CountingEmbedder(embedder)
+    with caplog.at_level(logging.WARNING, logger="policyqa.index"):
+        index, report = ensure_index(DEFAULT_CORPUS_DIR, index_copy, counting, force=True, progress=False)
+    assert report.action == "built"
+    assert f"embedding cache batch {batch} is damaged" in caplog.text
+    assert counting.passages_embedded == keys
+    assert index.search(QUESTION).hits[0].passage.article == "17"
+
+
+def test_the_next_build_removes_what_killed_builds_left(index_copy: Path, embedder: Embedder) -> None:
+    builds = index_copy / "builds"
+    previous = current_build(index_copy)
+    empty = builds / "build-killed-at-once"
+    empty.mkdir()
+    partial = builds / "build-killed-midway"
+    partial.mkdir()
+    (partial / ".lock").touch()
+    shutil.copy(previous / "passages.jsonl", partial)
+    dangling = index_copy / ".current-build-killed-midway"
+    dangling.symlink_to("builds/build-killed-midway")
+    temporary = next(index_copy.glob("embeddings/*")) / "tmpkilled.tmp"
+    temporary.write_bytes(b"half a batch")
+    os.utime(temporary, (time.time() - 7200, time.time() - 7200))
+    running = builds / "build-still-running"  # another process's build in progress: left alone
+    running.mkdir()
+    with (running / ".lock").open("wb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _, report = ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, force=True, progress=False)
+
+    assert report.action == "built"
+    left = {path.name for path in builds.iterdir()}
+    assert left == {previous.name, current_build(index_copy).name, running.name}
+    assert not dangling.is_symlink()
+    assert not temporary.exists()
+
+
+def notice_count(server: LiveServer) -> int:
+    return len(httpx.get(f"{server.url}/v1/documents").json()["documents"])
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_a_running_service_switches_to_a_newer_build_and_keeps_serving_if_it_is_damaged(
+    index_copy: Path, corpus_copy: Path, embedder: Embedder, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(index_dir=index_copy, corpus_dir=corpus_copy, reload_interval=0.2, rate_limit=None)
+    live = LiveServer(settings).start()
+    try:
+        assert notice_count(live) == 1
+        shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
+        ensure_index(corpus_copy, index_copy, embedder, progress=False)  # as `policyqa index` would, elsewhere
+        wait_for(lambda: notice_count(live) == 2)
+
+        good = current_build(index_copy)
+        damaged = good.with_name("build-damaged")
+        shutil.copytree(good, damaged)
+        drop_line(damaged / "passages.jsonl")
+        link = index_copy / ".current-swap"
+        link.symlink_to(damaged.relative_to(index_copy))
+        with caplog.at_level(logging.ERROR, logger="policyqa.service"):
+            os.replace(link, index_copy / "current")
+            wait_for(lambda: "build-damaged not loaded" in caplog.text)
+        assert "index file passages.jsonl is not what the build wrote" in caplog.text
+        assert httpx.get(f"{live.url}/readyz").status_code == 200
+        assert notice_count(live) == 2
+        answer = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION}).json()
+        assert answer["results"][0]["article"] == "17"
+    finally:
+        live.stop()
