@@ -6,7 +6,7 @@ Each size runs in a fresh process. The corpus is the real notice followed by syn
 notices recombined from its sentences (bench/corpus_generator.py); vectors come from a
 synthetic embedder, so the build and the searches are measured without the model. The index
 is built as index.builder does (BM25 over each clause's lexical text, a faiss index of the
-passages, and their sentences' vectors) and searched through ``HybridIndex.search`` in every
+passages, and their sentences' vectors) and searched through ``LocalIndex.search`` in every
 mode, each question's vector already cached (the query embedding is not counted). Also
 measured: where a hybrid search spends its time, the former rank-bm25 leg at 10,000 and
 100,000 passages (a sample of the questions), and at 100,000 the recall of the HNSW graph
@@ -39,7 +39,7 @@ from index.backend import CANDIDATES, MODES, Filters
 from index.bm25 import BM25Index
 from index.clauses import embed_clauses, lexical_text
 from index.dense import EXACT_SEARCH_LIMIT, DenseIndex
-from index.hybrid import HybridIndex
+from index.local import LocalIndex
 from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer, corpus_words, normalize
 
@@ -138,7 +138,7 @@ def measure(size: int) -> Measurement:
         ),
         embedder=embedder,
     )
-    index = HybridIndex(**parts)
+    index = LocalIndex(**parts)
     latency = {mode: percentiles(timings(lambda q, m=mode: index.search(q, mode=m), QUESTIONS)) for mode in MODES}
     kind = "HNSW" if size >= EXACT_SEARCH_LIMIT else "flat"
     result = Measurement(
@@ -160,7 +160,7 @@ def measure(size: int) -> Measurement:
     return result
 
 
-def hybrid_steps(index: HybridIndex) -> dict[str, float]:
+def hybrid_steps(index: LocalIndex) -> dict[str, float]:
     """p50 ms of each step of a hybrid search: the three legs, and the faiss search inside the passage one."""
     terms = {q: index.tokenizer.tokenize(q) for q in QUESTIONS}
     vector = {q: index.query_vector(normalize(q)) for q in QUESTIONS}
@@ -177,7 +177,7 @@ def hybrid_steps(index: HybridIndex) -> dict[str, float]:
 
 def hnsw_recall(
     embedder: SyntheticEmbedder,
-    index: HybridIndex,
+    index: LocalIndex,
     vectors: np.ndarray,
     sentence_texts: list[str],
 ) -> list[tuple[str, int, float, float]]:
@@ -251,7 +251,7 @@ def report(results: list[Measurement], seconds: float) -> str:
         ),
         "",
         f"Search latency, p50 / p95 ms: {len(QUESTIONS)} Chinese questions of the gold set x {PASSES} passes through "
-        "`HybridIndex.search` (top 5), their vectors already cached (embedding not counted). *old rank-bm25* is "
+        "`LocalIndex.search` (top 5), their vectors already cached (embedding not counted). *old rank-bm25* is "
         "bm25 mode with the former `BM25Okapi` leg "
         f"({', '.join(f'{q} questions at {n:,}' for n, q in OLD_BM25_QUESTIONS.items())} passages).",
         "",

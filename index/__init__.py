@@ -5,7 +5,7 @@ from index.backend import MODES, Filters, Hit, Ranking, SearchBackend
 from index.builder import IndexReport, build_index, ensure_index
 from index.embedders import EMBEDDER_KINDS, Embedder, make_embedder
 from index.errors import IndexBuildError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
-from index.hybrid import HybridIndex
+from index.local import LocalIndex
 from index.store import IndexStore
 
 __all__ = [
@@ -15,13 +15,13 @@ __all__ = [
     "Evidence",
     "Filters",
     "Hit",
-    "HybridIndex",
     "IndexBuildError",
     "IndexCorruptError",
     "IndexMismatchError",
     "IndexReport",
     "IndexStore",
     "IndexUnavailableError",
+    "LocalIndex",
     "Ranking",
     "SearchBackend",
     "Thresholds",

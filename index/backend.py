@@ -1,6 +1,6 @@
 """What every search backend shares: validation, the two legs' combination, fusion, answerability, highlights.
 
-A backend (the in-memory ``HybridIndex``, or one over a database) supplies the raw legs:
+A backend (the in-memory ``LocalIndex``, or one over a database) supplies the raw legs:
 BM25 scores of the passages holding the query's terms, the dense similarity of the nearest
 passages and of their nearest sentences, and the terms and weights the evidence needs.
 Everything after that is here, so that two backends over the same corpus rank alike.

@@ -19,7 +19,7 @@ from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
 from index.errors import IndexBuildError, IndexCorruptError, IndexMismatchError
-from index.hybrid import HybridIndex
+from index.local import LocalIndex
 from index.sentence_vectors import SentenceVectors
 from index.store import FORMAT_VERSION, IndexStore
 from index.tokenizer import Tokenizer, corpus_words
@@ -44,7 +44,7 @@ def build_index(
     fingerprint: str,
     progress: bool = True,
     passage_embedder: Embedder | None = None,
-) -> HybridIndex:
+) -> LocalIndex:
     """Tokenize and embed every passage of ``corpus`` into a new in-memory index.
 
     ``passage_embedder`` (by default ``embedder``) embeds the passages and sentences, e.g. through a cache.
@@ -66,7 +66,7 @@ def build_index(
             **{package: version(package) for package in ("policyqa", "faiss-cpu", "scipy", "jieba", "numpy")},
         },
     }
-    return HybridIndex(
+    return LocalIndex(
         documents=[notice.document for notice in corpus.notices],
         passages=passages,
         tokenizer=tokenizer,
@@ -85,7 +85,7 @@ def ensure_index(
     force: bool = False,
     progress: bool = True,
     build: bool = True,
-) -> tuple[HybridIndex, IndexReport]:
+) -> tuple[LocalIndex, IndexReport]:
     """Load the stored index if it was built from this corpus with this embedder; else rebuild it.
 
     A corpus with a bad file is not indexed: the stored index (if it suits ``embedder``)
@@ -133,7 +133,7 @@ def ensure_index(
     return index, IndexReport("built", time.perf_counter() - started, str(index_dir))
 
 
-def _load_sound(store: IndexStore, embedder: Embedder) -> HybridIndex | None:
+def _load_sound(store: IndexStore, embedder: Embedder) -> LocalIndex | None:
     """The stored index, or None (logged) when its files are damaged and it must be rebuilt from the corpus."""
     try:
         return store.load(embedder)

@@ -137,7 +137,7 @@ ORDER BY score DESC, passage_id
 LIMIT %(limit)s
 """
 # The notice leg: the same Okapi weight with each notice taken as one document holding all its passages'
-# terms (index.hybrid builds the same BM25 in memory). A term's notice frequency is counted among the
+# terms (index.local builds the same BM25 in memory). A term's notice frequency is counted among the
 # notices that hold it, as they are all in the join; negative idfs are floored as for passages.
 _NOTICES = """
 WITH q AS (SELECT term, count(*) AS occurrences FROM unnest(%(terms)s::text[]) AS term GROUP BY term),

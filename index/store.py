@@ -32,8 +32,8 @@ from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.errors import IndexCorruptError, IndexMismatchError
-from index.hybrid import HybridIndex
 from index.integrity import file_records, verify_counts, verify_files
+from index.local import LocalIndex
 from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
@@ -84,7 +84,7 @@ class IndexStore:
         self._locks[build] = lock
         return build
 
-    def commit(self, index: HybridIndex, build: Path) -> None:
+    def commit(self, index: LocalIndex, build: Path) -> None:
         """Write ``index`` into ``build`` and make it current; on any failure, delete ``build``."""
         try:
             _write_jsonl(build / "documents.jsonl", (d.to_dict() for d in index.documents))
@@ -110,7 +110,7 @@ class IndexStore:
         self._unlock(build)
         shutil.rmtree(build, ignore_errors=True)
 
-    def load(self, embedder: Embedder) -> HybridIndex:
+    def load(self, embedder: Embedder) -> LocalIndex:
         """Load the current build for searching with ``embedder``; refuse one built by another embedder,
         or one whose files are not what its build wrote (IndexCorruptError, naming the file)."""
         manifest = self.manifest()
@@ -160,7 +160,7 @@ class IndexStore:
                 temporary.unlink(missing_ok=True)
 
 
-def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> HybridIndex:
+def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> LocalIndex:
     """The index in ``build``, once its files agree on how many passages there are."""
     passages = [Passage.from_dict(p) for p in _read_jsonl(build / "passages.jsonl")]
     bm25 = BM25Index.load(build / "bm25_tokens.json")
@@ -173,7 +173,7 @@ def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> Hy
             "passage vectors": len(dense),
         }
     )
-    return HybridIndex(
+    return LocalIndex(
         documents=[Document.from_dict(d) for d in _read_jsonl(build / "documents.jsonl")],
         passages=passages,
         tokenizer=Tokenizer((build / "user_words.txt").read_text(encoding="utf-8").splitlines()),

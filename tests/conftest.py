@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import HybridIndex, ensure_index, make_embedder
+from index import LocalIndex, ensure_index, make_embedder
 from index.embedders import Embedder
 from service.app import create_app
 from service.server import server_config
@@ -46,11 +46,20 @@ def default_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedd
 
 
 @pytest.fixture(scope="session")
-def default_index(default_index_dir: Path, embedder: Embedder) -> HybridIndex:
+def default_index(default_index_dir: Path, embedder: Embedder) -> LocalIndex:
     """The default corpus's index, loaded from disk."""
     index, report = ensure_index(DEFAULT_CORPUS_DIR, default_index_dir, embedder, progress=False)
     assert report.action == "loaded"
     return index
+
+
+@pytest.fixture
+def seeded_index_dir(tmp_path: Path, default_index_dir: Path) -> Path:
+    """An index directory with no build yet, whose embedding cache holds the session's vectors of the
+    default notice: a build there embeds only other text. For tests that do not count the first build's embeddings."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(default_index_dir / "embeddings", index_dir / "embeddings")
+    return index_dir
 
 
 @pytest.fixture

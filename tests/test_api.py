@@ -64,6 +64,7 @@ def test_documents_and_passages(server: LiveServer) -> None:
     assert "外币租金" in passage["text"]
 
 
+@pytest.mark.slow
 def test_readyz_is_503_until_the_index_is_in(tmp_path: Path) -> None:
     # A fresh index directory: the server must build the index before it is ready.
     server = LiveServer(Settings(index_dir=tmp_path / "index")).start(wait_ready=False)

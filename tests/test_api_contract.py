@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from index import MODES
 from service.app import create_app
+from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from service.settings import Settings
 from tests.conftest import LiveServer
 
@@ -97,3 +100,12 @@ def test_json_nested_20000_deep_is_malformed_json(failing_server: LiveServer) ->
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
     assert "nested more than 32 levels" in response.json()["error"]["message"]
+
+
+def test_the_widget_script_gets_the_apis_modes_and_limits_from_the_server(failing_server: LiveServer) -> None:
+    script = httpx.get(f"{failing_server.url}/static/widget.js")
+    assert script.status_code == 200
+    assert script.headers["content-type"].startswith("text/javascript")
+    limits = {"modes": list(MODES), "maxTopK": MAX_TOP_K, "maxQueryChars": MAX_QUERY_CHARS}
+    assert f"var LIMITS = {json.dumps(limits)};" in script.text
+    assert "__POLICYQA_LIMITS__" not in script.text

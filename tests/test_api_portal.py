@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import HybridIndex
+from index import LocalIndex
 from service.settings import Settings
 from tests.conftest import LiveServer
 
@@ -100,7 +100,7 @@ def test_metrics_count_requests_errors_and_latency_by_endpoint_and_mode(server: 
     assert re.search(r'policyqa_request_duration_seconds_bucket\{endpoint="/v1/search",le="0.1",mode="bm25"\}', text)
 
 
-def test_repeated_questions_reuse_the_query_embedding(default_index: HybridIndex) -> None:
+def test_repeated_questions_reuse_the_query_embedding(default_index: LocalIndex) -> None:
     before = default_index.query_vector.cache_info()
     default_index.search("一个重复的问题：外币租金", mode="dense")
     default_index.search("一个重复的问题：外币租金", mode="hybrid")

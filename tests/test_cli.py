@@ -59,6 +59,7 @@ def test_search_warns_when_the_notices_may_not_answer(default_index_dir: Path) -
     assert answered.stdout.startswith("1. ")
 
 
+@pytest.mark.slow
 def test_index_reports_what_it_did(tmp_path: Path, corpus_copy: Path) -> None:
     built = policyqa("index", index_dir=tmp_path / "index", corpus=corpus_copy)
     assert built.returncode == 0, built.stderr
@@ -83,6 +84,7 @@ def test_bad_arguments_get_a_clear_error(default_index_dir: Path, args: tuple[st
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_bad_file_in_corpus_fails_index_and_names_it(tmp_path: Path, corpus_copy: Path) -> None:
     (corpus_copy / "scan.txt").write_bytes(bytes(range(256)))
     result = policyqa("index", index_dir=tmp_path / "index", corpus=corpus_copy)

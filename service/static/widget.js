@@ -21,9 +21,11 @@
 (function () {
   "use strict";
 
-  var MODES = ["hybrid", "bm25", "dense"];
-  var MAX_TOP_K = 50;
-  var MAX_QUERY_CHARS = 500;
+  // The API's allowed modes and limits, written in by the server that serves this script.
+  var LIMITS = __POLICYQA_LIMITS__;
+  var MODES = LIMITS.modes;
+  var MAX_TOP_K = LIMITS.maxTopK;
+  var MAX_QUERY_CHARS = LIMITS.maxQueryChars;
   var TIMEOUT_MS = 20000;
   var TEXT = {
     label: "请输入您的问题（中文或英文）",

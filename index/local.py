@@ -23,7 +23,7 @@ FILTER_CACHE_SIZE = 256
 
 
 @dataclass(eq=False)
-class HybridIndex(SearchBackend):
+class LocalIndex(SearchBackend):
     """Passages of one or more notices, held in this process and searchable by BM25, dense vectors or both."""
 
     documents: list[Document]
