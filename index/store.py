@@ -95,10 +95,10 @@ class IndexStore:
             index.sentences.save(build)
             # The manifest goes last: a build without one is incomplete and never made current.
             _write_json(build / "manifest.json", {**index.manifest, "files": file_records(build, _DATA_FILES)})
-            (build / ".lock").unlink()  # complete now: a build with a manifest is never cleaned up as killed
             link = self.root / f".current-{build.name}"
             link.symlink_to(build.relative_to(self.root))
             os.replace(link, self._current)
+            (build / ".lock").unlink()  # current now; the lock kept its link from another build's clean-up
         except BaseException:
             self.discard(build)
             raise

@@ -85,13 +85,16 @@ class ServiceState:
         if self._store is None or not self.settings.reload_interval:
             return
         while not stop.wait(self.settings.reload_interval):
-            if self.index is not None and self._store.current_build() != self._build:
+            if self._store.current_build() != self._build:
                 self.reload()
 
     def reload(self) -> None:
         """Switch to the build ``current`` now points to, verified; if it cannot be loaded, keep serving
-        the index already loaded (and do not try that build again)."""
-        if self._store is None or self.index is None:
+        the index already loaded (and do not try that build again). With none loaded yet, load it."""
+        if self._store is None:
+            return
+        if self.index is None:
+            self.load()
             return
         self._build = self._store.current_build()
         try:
@@ -116,6 +119,7 @@ class ServiceState:
             return
         if self._store is not None and report.action == "built":
             self._build = self._store.current_build()
+        self.load_error = None
         for error in report.errors:
             log.warning("not indexed: %s; serving the earlier index", error)
         counts = index.document_counts()

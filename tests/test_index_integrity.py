@@ -110,9 +110,12 @@ def test_the_cli_names_a_damaged_index_and_rebuilds_it_when_allowed(index_copy: 
     assert "第17条" in rebuilt.stdout.splitlines()[0]
 
 
-def test_the_service_is_not_ready_on_a_damaged_index(index_copy: Path) -> None:
+def test_the_service_is_not_ready_on_a_damaged_index_until_a_good_one_is_built(
+    index_copy: Path, embedder: Embedder
+) -> None:
     drop_line(current_build(index_copy) / "passages.jsonl")
-    live = LiveServer(Settings(index_dir=index_copy, auto_build=False, rate_limit=None)).start(wait_ready=False)
+    settings = Settings(index_dir=index_copy, auto_build=False, reload_interval=0.2, rate_limit=None)
+    live = LiveServer(settings).start(wait_ready=False)
     try:
         deadline = time.monotonic() + 30
         while (ready := httpx.get(f"{live.url}/readyz")).status_code == 503 and "loading" in ready.text:
@@ -123,6 +126,11 @@ def test_the_service_is_not_ready_on_a_damaged_index(index_copy: Path) -> None:
         searched = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION})
         assert searched.status_code == 503
         assert searched.json()["error"]["code"] == "not_ready"
+
+        ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, progress=False)  # `policyqa index`, elsewhere
+        wait_for(lambda: httpx.get(f"{live.url}/readyz").status_code == 200)
+        answer = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION}).json()
+        assert answer["results"][0]["article"] == "17"
     finally:
         live.stop()
 
