@@ -11,11 +11,11 @@ from pydantic import ValidationError
 
 from corpus import CorpusError
 from index import MODES, IndexBuildError, IndexMismatchError, IndexReport, SearchBackend
+from index.factory import open_index
 from service.log import configure_logging
 from service.schemas import MAX_TOP_K, SearchRequest
 from service.search import answer
 from service.settings import Settings
-from service.state import load_index
 
 # The widget's sentence for the same case, so the console does not present a guess as an answer either.
 UNANSWERABLE_NOTE = (
@@ -100,16 +100,15 @@ def _report(index: SearchBackend, report: IndexReport) -> None:
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
-    # A database keeps no corpus fingerprint: `index` always ingests into it (replacing those notices).
-    force = args.force or settings.backend == "postgres"
-    index, report = load_index(settings, force=force, progress=sys.stderr.isatty(), build=True, prune=args.prune)
+    config = settings.index_config()
+    index, report = open_index(config, force=args.force, progress=sys.stderr.isatty(), build=True, prune=args.prune)
     _report(index, report)
     return 1 if report.errors else 0
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     request = SearchRequest(query=args.query, top_k=args.top_k, mode=args.mode)
-    index, report = load_index(settings, progress=sys.stderr.isatty())
+    index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)
     response = answer(index, request)
@@ -144,7 +143,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.url:
         searcher = http_searcher(args.url, args.api_key)
     else:
-        index, _ = load_index(settings, progress=sys.stderr.isatty())
+        index, _ = open_index(settings.index_config(), progress=sys.stderr.isatty())
         searcher = library_searcher(index)
     splits = ["tuning", "heldout"] if args.split == "both" else [args.split]
     reports = [evaluate_split(split, searcher, modes) for split in splits]
@@ -171,7 +170,7 @@ def _eval_dataset(args: argparse.Namespace, settings: Settings, modes: list[str]
         dataset_dir = args.dataset.resolve()
         index_dir = args.index_dir or settings.index_dir.parent / "datasets" / dataset_dir.name
         settings = settings.model_copy(update={"corpus_dir": dataset_dir / "notices", "index_dir": index_dir})
-        index, report = load_index(settings, progress=sys.stderr.isatty())
+        index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
         if report.action != "loaded":
             _report(index, report)
         searcher = library_searcher(index)

@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
 from index import EMBEDDER_KINDS, Thresholds
+from index.factory import IndexConfig
 
 
 def _default_index_dir() -> Path:
@@ -74,6 +75,22 @@ class Settings(BaseSettings):
     answerable_min_dense_other_languages: float = Field(
         Thresholds().min_dense_other_languages, description="Dense evidence threshold for questions with no Chinese."
     )
+
+    def index_config(self) -> IndexConfig:
+        """What index/ needs of these settings to open the index."""
+        return IndexConfig(
+            corpus_dir=self.corpus_dir,
+            index_dir=self.index_dir,
+            backend=self.backend,
+            database_url=self.database_url,
+            embedder=self.embedder,
+            model=self.model,
+            device=self.device,
+            query_prefix=self.query_prefix,
+            passage_prefix=self.passage_prefix,
+            auto_build=self.auto_build,
+            thresholds=self.thresholds(),
+        )
 
     def thresholds(self) -> Thresholds:
         """The answerability thresholds these settings give."""

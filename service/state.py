@@ -4,67 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 
-from corpus import load_corpus
-from index import IndexReport, IndexStore, SearchBackend, ensure_index, make_embedder
-from index.embedders import Embedder
-from index.embedding_cache import CachedEmbedder
+from index import IndexReport, IndexStore, SearchBackend
+from index.factory import open_index
 from service.settings import Settings
 
 log = logging.getLogger("policyqa.service")
-
-
-def load_index(
-    settings: Settings, force: bool = False, progress: bool = False, build: bool | None = None, prune: bool = False
-) -> tuple[SearchBackend, IndexReport]:
-    """The index the settings describe: loaded, or (re)built if the corpus or embedder changed
-    and building is allowed (``build``, by default the ``auto_build`` setting).
-
-    A local index always holds exactly the corpus; a database keeps notices ingested before
-    unless ``prune`` removes those whose files are gone."""
-    embedder = make_embedder(
-        settings.embedder, settings.model, settings.device, settings.query_prefix, settings.passage_prefix
-    )
-    allowed = settings.auto_build if build is None else build
-    if settings.backend == "postgres":
-        return _connect_postgres(
-            settings, embedder, ingest=force, ingest_if_empty=allowed, prune=prune, progress=progress
-        )
-    index, report = ensure_index(
-        settings.corpus_dir, settings.index_dir, embedder, force=force, progress=progress, build=allowed
-    )
-    index.thresholds = settings.thresholds()
-    return index, report
-
-
-def _connect_postgres(
-    settings: Settings, embedder: Embedder, ingest: bool, ingest_if_empty: bool, prune: bool, progress: bool
-) -> tuple[SearchBackend, IndexReport]:
-    """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty.
-
-    Vectors are kept under ``index_dir/embeddings``, as for a local index: an interrupted
-    ingest resumes its embedding, and a rerun embeds only text it has not seen."""
-    import psycopg  # both need the postgres extra
-
-    from index.postgres import PostgresIndex
-
-    started = time.perf_counter()
-    location = f"database {psycopg.conninfo.conninfo_to_dict(str(settings.database_url)).get('dbname', '')}"
-    try:
-        index = PostgresIndex(str(settings.database_url), embedder, settings.thresholds())
-    except psycopg.OperationalError as exc:
-        raise ConnectionError(f"cannot use the {location}: {exc}".strip()) from exc
-    try:
-        if not (ingest or (ingest_if_empty and not index.document_counts())):
-            return index, IndexReport("loaded", time.perf_counter() - started, location)
-        cached = CachedEmbedder(embedder, settings.index_dir / "embeddings")
-        # A corpus with unusable files is refused, and the database left as it was.
-        index.ingest(load_corpus(settings.corpus_dir), cached, prune=prune, progress=progress)
-    except BaseException:
-        index.close()
-        raise
-    return index, IndexReport("built", time.perf_counter() - started, location)
 
 
 class ServiceState:
@@ -112,7 +57,7 @@ class ServiceState:
         if self._store is not None:
             self._build = self._store.current_build()  # before loading: a swap meanwhile is seen as newer
         try:
-            index, report = load_index(self.settings)
+            index, report = open_index(self.settings.index_config())
         except Exception as exc:  # the service stays up and says why it is not ready
             log.error("index could not be loaded: %s", exc)
             self.load_error = f"index could not be loaded: {self._without_paths(str(exc))}"
