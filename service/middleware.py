@@ -51,7 +51,7 @@ class RequestContext:
         request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
-        status = 500
+        status: int | None = None  # set once the response has started
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -60,19 +60,12 @@ class RequestContext:
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
-        started_response = False
-
-        async def send_tracked(message: Message) -> None:
-            nonlocal started_response
-            started_response = started_response or message["type"] == "http.response.start"
-            await send_with_id(message)
-
         try:
-            await self.app(scope, receive, send_tracked)
+            await self.app(scope, receive, send_with_id)
         except Exception:
             # Raised past the app's handlers (from a middleware): answer here, where the request id is known.
             log.exception("unexpected error on %s %s", scope["method"], scope["path"], extra={"request_id": request_id})
-            if started_response:
+            if status is not None:
                 raise
             message = "the service failed to answer; the error is logged"
             await error_response(500, "internal_error", message)(scope, receive, send_with_id)
@@ -81,9 +74,9 @@ class RequestContext:
             route = scope.get("route")
             endpoint = getattr(route, "path", None) or "unmatched"
             mode = scope.get("state", {}).get("mode", "none")
-            self.metrics.observe(endpoint, mode, status, seconds)
+            self.metrics.observe(endpoint, mode, status or 500, seconds)
             log.info(
-                "%s %s %d %.1fms", scope["method"], scope["path"], status, seconds * 1000,
+                "%s %s %d %.1fms", scope["method"], scope["path"], status or 500, seconds * 1000,
                 extra={"request_id": request_id},
             )  # fmt: skip
             request_id_var.reset(token)
