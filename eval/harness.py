@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from eval.dataset import Qrels, Query
-from index import SearchBackend
+from index import Index
 from index.answering import answer_question
 
 # ranx metric names, and how the report shows them. Hit, recall and MRR count any judged passage
@@ -45,10 +45,10 @@ class Response:
     answerable: bool
 
 
-Searcher = Callable[[str, int, str], Response]  # (query, top_k, mode), as SearchBackend.search
+Searcher = Callable[[str, int, str], Response]  # (query, top_k, mode), as Index.search
 
 
-def library_searcher(index: SearchBackend) -> Searcher:
+def library_searcher(index: Index) -> Searcher:
     """Search an index in this process, through the answer path the API uses."""
 
     def search(query: str, top_k: int, mode: str) -> Response:

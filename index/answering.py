@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from index.backend import Hit, SearchBackend
+from index.backend import Hit
+from index.contract import Index
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,14 @@ class Answered:
 
 
 def answer_question(
-    index: SearchBackend,
+    index: Index,
     query: str,
     top_k: int = 5,
     mode: str = "hybrid",
     doc_id: str | None = None,
     section: str | None = None,
 ) -> Answered:
-    """Rank the clauses that answer ``query`` (``SearchBackend.search``) and attach each one's best sentence."""
+    """Rank the clauses that answer ``query`` (``Index.search``) and attach each one's best sentence."""
     started = time.perf_counter()
     ranking = index.search(query, top_k, mode, doc_id=doc_id, section=section)
     clauses = [AnsweredClause(hit, index.highlight(hit.passage, query)) for hit in ranking.hits]

@@ -110,13 +110,6 @@ class SearchBackend(ABC):
     def document_counts(self) -> list[tuple[Document, int]]:
         """Every indexed notice with its number of passages."""
 
-    def check(self) -> None:  # noqa: B027 - a no-op unless the backend reads from elsewhere
-        """Raise IndexUnavailableError if the index cannot answer now (its database is down); an in-memory
-        index always can."""
-
-    def close(self) -> None:  # noqa: B027 - a no-op unless the backend holds connections
-        """Release what the backend holds open (connections); nothing for an in-memory one."""
-
     # Shared by every backend.
 
     def search(

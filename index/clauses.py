@@ -31,6 +31,12 @@ class ClauseVectors(NamedTuple):
     window_vectors: np.ndarray
 
 
+def indexed_fingerprint(fingerprint: str | None) -> str | None:
+    """What an index records of a notice it holds: its file's fingerprint and how its clauses are cut
+    into windows, since changing either makes other vectors. None (a notice made in code) matches no file."""
+    return None if fingerprint is None else f"{fingerprint}+windows={WINDOW_CHARS}"
+
+
 def lexical_text(passage: Passage) -> str:
     """What BM25 matches: the clause without its 责任单位 tail, after the heading it sits under."""
     heading = passage.section_path[-1] if passage.section_path else ""

@@ -1,10 +1,11 @@
 """Open the index a configuration describes, on either backend: the one door service/ and the CLI use.
 
-The same call means the same on both backends: ``build`` false serves what is there; an explicit
-``build=True`` (``policyqa index``) brings the index up to date with the corpus (a local index when
-the corpus or embedder changed; a database, which keeps no corpus fingerprint, always ingests);
-left to ``auto_build``, a local index is rebuilt when missing, stale or damaged, and a database is
-filled when it is empty.
+The same call means the same on both backends. ``build`` false serves the index as it is (one built
+elsewhere, say on a GPU machine); true (``policyqa index``) brings it up to date with the corpus
+directory (``index.sync``); left to ``auto_build``, it is brought up to date when opened. Up to date
+means: the notices whose files are new or changed are ingested, and those whose files are gone are
+removed, always from a local index (it holds exactly the corpus) and from a database only with
+``prune`` (another corpus may share it).
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from corpus import load_corpus
 from index.answerability import Thresholds
-from index.backend import SearchBackend
-from index.builder import IndexReport, ensure_index
+from index.contract import Index
+from index.directory import DirectoryIndex
 from index.embedders import Embedder, make_embedder
-from index.embedding_cache import CachedEmbedder
+from index.sync import IndexReport, sync_index
 
 
 @dataclass(frozen=True)
@@ -40,48 +40,49 @@ class IndexConfig:
 
 
 def open_index(
-    config: IndexConfig, force: bool = False, progress: bool = False, build: bool | None = None, prune: bool = False
-) -> tuple[SearchBackend, IndexReport]:
-    """The index ``config`` describes, loaded or brought up to date as the module docstring says.
+    config: IndexConfig,
+    force: bool = False,
+    progress: bool = False,
+    build: bool | None = None,
+    prune: bool = False,
+    embedder: Embedder | None = None,
+) -> tuple[Index, IndexReport]:
+    """The index ``config`` describes, opened and brought up to date as the module docstring says.
 
-    ``force`` rebuilds (re-ingests) whatever the state. A local index always holds exactly the
-    corpus; a database keeps notices ingested before unless ``prune`` removes those whose files are gone."""
-    embedder = make_embedder(config.embedder, config.model, config.device, config.query_prefix, config.passage_prefix)
-    allowed = config.auto_build if build is None else build
-    if config.backend == "postgres":
-        ingest = force or build is True
-        return _connect_postgres(config, embedder, ingest, ingest_if_empty=allowed, prune=prune, progress=progress)
-    index, report = ensure_index(
-        config.corpus_dir, config.index_dir, embedder, force=force, progress=progress, build=allowed
+    ``force`` re-ingests every notice whatever its state. ``embedder`` stands in for the one ``config``
+    names (one already loaded, or wrapped). A local index with nothing usable in it (none built, another
+    embedder's, damaged) is rebuilt when building is allowed, and refused otherwise."""
+    started = time.perf_counter()
+    embedder = embedder or make_embedder(
+        config.embedder, config.model, config.device, config.query_prefix, config.passage_prefix
     )
-    index.thresholds = config.thresholds
-    return index, report
+    allowed = config.auto_build if build is None else build
+    index: Index
+    if config.backend == "postgres":
+        index, location = _connect_postgres(config, embedder)
+    else:
+        index = DirectoryIndex.open(config.index_dir, embedder, config.thresholds, empty_if_unusable=allowed)
+        location, prune = str(config.index_dir), True
+    try:
+        action, errors = sync_index(index, config.corpus_dir, force, prune, progress) if allowed else ("loaded", [])
+    except BaseException:
+        index.close()
+        raise
+    return index, IndexReport(action, time.perf_counter() - started, location, errors)
 
 
-def _connect_postgres(
-    config: IndexConfig, embedder: Embedder, ingest: bool, ingest_if_empty: bool, prune: bool, progress: bool
-) -> tuple[SearchBackend, IndexReport]:
-    """Connect to the database; ingest the corpus (in one transaction) if asked to, or if it is empty.
-
-    Vectors are kept under ``index_dir/embeddings``, as for a local index: an interrupted
-    ingest resumes its embedding, and a rerun embeds only text it has not seen."""
+def _connect_postgres(config: IndexConfig, embedder: Embedder) -> tuple[Index, str]:
+    """The database's index, and its name for reports. Vectors are cached under ``index_dir/embeddings``,
+    as for a local index: an interrupted ingest resumes its embedding, and a rerun embeds only new text."""
     import psycopg  # both need the postgres extra
 
     from index.postgres import PostgresIndex
 
-    started = time.perf_counter()
     location = f"database {psycopg.conninfo.conninfo_to_dict(str(config.database_url)).get('dbname', '')}"
     try:
-        index = PostgresIndex(str(config.database_url), embedder, config.thresholds)
+        index = PostgresIndex(
+            str(config.database_url), embedder, config.thresholds, embedding_cache=config.index_dir / "embeddings"
+        )
     except psycopg.OperationalError as exc:
         raise ConnectionError(f"cannot use the {location}: {exc}".strip()) from exc
-    try:
-        if not (ingest or (ingest_if_empty and not index.document_counts())):
-            return index, IndexReport("loaded", time.perf_counter() - started, location)
-        cached = CachedEmbedder(embedder, config.index_dir / "embeddings")
-        # A corpus with unusable files is refused, and the database left as it was.
-        index.ingest(load_corpus(config.corpus_dir), cached, prune=prune, progress=progress)
-    except BaseException:
-        index.close()
-        raise
-    return index, IndexReport("built", time.perf_counter() - started, location)
+    return index, location

@@ -35,6 +35,7 @@ class LocalIndex(SearchBackend):
     embedder: Embedder
     manifest: dict[str, Any] = field(default_factory=dict)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    build: str | None = None  # the IndexStore build it was read from or written to
 
     def __post_init__(self) -> None:
         super().__init__()

@@ -5,7 +5,8 @@ Everything lives in the ``policyqa`` schema of the database, created on first us
 - ``meta``: one row; the embedder id and dimension the vectors come from, the tokenizer's
   user words, the average BM25 length, the largest idf, and a version bumped by every ingest
   (the table's comment names the schema's own version, ``SCHEMA_VERSION``);
-- ``documents``: each notice (``Document.to_dict()``) and the user words its passages give;
+- ``documents``: each notice (``Document.to_dict()``), the user words its passages give, and
+  the fingerprint of the file it came from;
 - ``passages``: each clause (``Passage.to_dict()``), its BM25 length and its vector;
 - ``postings`` (term, passage, tf, the passage's length) and ``terms`` (term, df, idf) for BM25;
 - ``sentences``: the vector of each sentence long enough to say something, with its passage.
@@ -20,11 +21,13 @@ pgvector 0.8+ (for iterative index scans, which keep filtered searches' LIMITs).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -39,15 +42,21 @@ from corpus.models import Document, Passage
 from index.answerability import Thresholds
 from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Scores, SearchBackend
 from index.bm25 import EPSILON, K1, B
-from index.clauses import embed_clauses, lexical_text
+from index.clauses import embed_clauses, indexed_fingerprint, lexical_text
+from index.contract import Index, notices_to_ingest
 from index.dense import HNSW_EF_SEARCH
 from index.embedders import Embedder
-from index.errors import IndexBuildError, IndexMismatchError, IndexUnavailableError
+from index.embedding_cache import CachedEmbedder
+from index.errors import IndexMismatchError, IndexUnavailableError
 from index.tokenizer import Tokenizer, corpus_words
 
 MIN_PGVECTOR = (0, 8, 0)
 # Bumped whenever the tables change; a database made by another version is refused, not misread.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+# How a database made by an earlier schema is brought to this one, by the schema version it has.
+_MIGRATIONS = {
+    3: "ALTER TABLE policyqa.documents ADD COLUMN fingerprint text",  # schema 4: notices' fingerprints
+}
 # Candidates an HNSW walk keeps, as in the local backend's graph: more than the LIMIT, so that it is filled.
 EF_SEARCH = HNSW_EF_SEARCH
 # Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
@@ -78,7 +87,8 @@ CREATE TABLE policyqa.documents (
     doc_id text PRIMARY KEY,
     user_words text[] NOT NULL,
     length integer NOT NULL DEFAULT 0,  -- the sum of its passages' BM25 lengths
-    data jsonb NOT NULL
+    data jsonb NOT NULL,
+    fingerprint text  -- clauses.indexed_fingerprint of its file; NULL if unknown
 );
 CREATE TABLE policyqa.passages (
     passage_id text PRIMARY KEY,
@@ -226,17 +236,26 @@ class _Tokenized(NamedTuple):
     frequencies: Counter[str]
 
 
-class PostgresIndex(SearchBackend):
+class PostgresIndex(SearchBackend, Index):
     """Passages held in PostgreSQL and searched there: BM25 over postings, pgvector HNSW over vectors.
 
     Any number of processes may search one database while another ingests into it. Call
     ``close`` (or use it as a context manager) to release its connections.
     """
 
-    def __init__(self, dsn: str, embedder: Embedder, thresholds: Thresholds | None = None, pool_size: int = 8) -> None:
-        """Connect to ``dsn``, creating the schema if missing; refuse a database made for another embedder."""
+    def __init__(
+        self,
+        dsn: str,
+        embedder: Embedder,
+        thresholds: Thresholds | None = None,
+        pool_size: int = 8,
+        embedding_cache: Path | None = None,
+    ) -> None:
+        """Connect to ``dsn``, creating the schema if missing (or bringing an older one up to date); refuse a
+        database made for another embedder. Ingests embed through a cache in ``embedding_cache`` if given."""
         super().__init__()
         self.embedder = embedder
+        self._passage_embedder = embedder if embedding_cache is None else CachedEmbedder(embedder, embedding_cache)
         self.thresholds = thresholds or Thresholds()
         self._dsn = dsn
         with psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
@@ -260,7 +279,6 @@ class PostgresIndex(SearchBackend):
         self._terms = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_terms)
 
     def check(self) -> None:
-        """Raise IndexUnavailableError unless the database answers now."""
         with self._reading():
             pass
 
@@ -337,36 +355,25 @@ class PostgresIndex(SearchBackend):
             )
         return [(Document.from_dict(data), count) for data, count in rows]
 
+    def fingerprints(self) -> dict[str, str | None]:
+        with self._reading():
+            return dict(self._rows("SELECT doc_id, fingerprint FROM policyqa.documents ORDER BY doc_id"))
+
     # Writes.
 
     def ingest(
         self,
         notices: Corpus | Iterable[Notice],
+        remove: Iterable[str] = (),
         embedder: Embedder | None = None,
-        prune: bool = False,
         progress: bool = False,
     ) -> None:
-        """Index ``notices`` (a Corpus, or Notice records), replacing any notice already indexed under the same id.
-
-        With ``prune``, every other notice is removed: the database then holds exactly these.
-        The passages and sentences are embedded first, with ``embedder`` (by default this index's,
-        and in any case the one the database was made for; a ``CachedEmbedder`` makes a rerun
-        embed only new text), with a progress bar if asked. One transaction then replaces the
-        notices' rows, re-tokenizes every passage if the corpus's user words changed, recomputes
-        the corpus-wide idfs and average length, and commits: on any failure nothing changes.
-        A Corpus with unusable files is refused (IndexBuildError), as ``ensure_index`` does.
-        """
-        embedder = embedder or self.embedder
-        if isinstance(notices, Corpus):
-            if notices.errors:
-                raise IndexBuildError(
-                    f"not ingested, {len(notices.errors)} file(s) are not usable notices:", notices.errors
-                )
-            notices = notices.notices
-        notices = list(notices)
+        """``Index.ingest``: the windows are embedded first (by the database's embedder in any case). One
+        transaction then replaces the notices' rows, re-tokenizes every passage if the corpus's user words
+        changed, recomputes the corpus-wide idfs and average length, and commits."""
+        embedder = embedder or self._passage_embedder
+        notices = notices_to_ingest(notices)
         doc_ids = [notice.document.doc_id for notice in notices]
-        if duplicates := sorted(doc for doc, n in Counter(doc_ids).items() if n > 1):
-            raise ValueError(f"notices given twice: {', '.join(duplicates)}")
         passages = [passage for notice in notices for passage in notice.passages]
         with psycopg.connect(self._dsn, autocommit=True) as conn:
             _check_embedder(conn, embedder)  # before the embedding, which takes a while
@@ -386,10 +393,8 @@ class PostgresIndex(SearchBackend):
                 # cannot mark the new postings all-visible, and searches read each one from the table too.
                 conn.execute("SET LOCAL synchronous_commit = on")
                 _check_embedder(conn, embedder)
-                if prune:
-                    conn.execute("DELETE FROM policyqa.documents")  # with their passages, postings and sentences
-                else:
-                    conn.execute("DELETE FROM policyqa.documents WHERE doc_id = ANY(%s)", (doc_ids,))
+                # With their passages, postings and sentences.
+                conn.execute("DELETE FROM policyqa.documents WHERE doc_id = ANY(%s)", ([*doc_ids, *remove],))
                 words, old_words = self._user_words(conn, notices)
                 tokenizer = self._latest.tokenizer if self._latest.tokenizer.user_words == words else Tokenizer(words)
                 if words != old_words:  # jieba may now cut the other notices' passages differently
@@ -397,9 +402,17 @@ class PostgresIndex(SearchBackend):
                 tokens = {p.passage_id: _tokenize(tokenizer, p) for p in passages}
                 _copy(
                     conn,
-                    "documents (doc_id, user_words, data)",
-                    ["text", "text[]", "jsonb"],
-                    ((n.document.doc_id, corpus_words(n.passages), Jsonb(n.document.to_dict())) for n in notices),
+                    "documents (doc_id, user_words, data, fingerprint)",
+                    ["text", "text[]", "jsonb", "text"],
+                    (
+                        (
+                            n.document.doc_id,
+                            corpus_words(n.passages),
+                            Jsonb(n.document.to_dict()),
+                            indexed_fingerprint(n.fingerprint),
+                        )
+                        for n in notices
+                    ),
                 )
                 _copy(
                     conn,
@@ -508,7 +521,8 @@ class PostgresIndex(SearchBackend):
 
 
 def _ensure_schema(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
-    """Create the extension, schema and tables if missing; check their version, pgvector's and the embedder."""
+    """Create the extension, schema and tables if missing, or migrate an older schema; check its version,
+    pgvector's and the embedder."""
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         if conn.execute("SELECT to_regclass('policyqa.meta')").fetchone() == (None,):
@@ -518,7 +532,8 @@ def _ensure_schema(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
                 schema_version=sql.Literal(f"policyqa schema {SCHEMA_VERSION}"),
             )
             conn.execute(schema)
-    (made_by,) = conn.execute("SELECT obj_description('policyqa.meta'::regclass, 'pg_class')").fetchone()
+        (made_by,) = conn.execute("SELECT obj_description('policyqa.meta'::regclass, 'pg_class')").fetchone()
+        made_by = _migrate(conn, made_by)
     if made_by != f"policyqa schema {SCHEMA_VERSION}":
         raise IndexMismatchError(
             f"the database's policyqa schema was made by another version of policyqa ({made_by or 'schema 1'}, "
@@ -528,6 +543,20 @@ def _ensure_schema(conn: psycopg.Connection[Any], embedder: Embedder) -> None:
     if tuple(int(part) for part in version.split(".")[:3]) < MIN_PGVECTOR:
         raise RuntimeError(f"pgvector {version} is too old: {'.'.join(map(str, MIN_PGVECTOR))} or later is needed")
     _check_embedder(conn, embedder)
+
+
+def _migrate(conn: psycopg.Connection[Any], made_by: str | None) -> str | None:
+    """Bring a schema that ``_MIGRATIONS`` knows up to ``SCHEMA_VERSION``, in the caller's transaction;
+    give the name of the version it then has."""
+    found = re.fullmatch(r"policyqa schema (\d+)", made_by or "")
+    if found is None:
+        return made_by
+    version = int(found.group(1))
+    while version in _MIGRATIONS:
+        conn.execute(_MIGRATIONS[version])
+        version += 1
+        conn.execute(sql.SQL("COMMENT ON TABLE policyqa.meta IS {}").format(sql.Literal(f"policyqa schema {version}")))
+    return f"policyqa schema {version}"
 
 
 def _check_embedder(conn: psycopg.Connection[Any], embedder: Embedder) -> None:

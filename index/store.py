@@ -62,10 +62,8 @@ class IndexStore:
 
     def manifest(self) -> dict[str, Any] | None:
         """The manifest of the current build, or None when there is no build yet."""
-        path = self._current / "manifest.json"
-        if not path.is_file():
-            return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        build = self.current_build()
+        return None if build is None else _read_manifest(self._builds / build)
 
     def current_build(self) -> str | None:
         """The name of the build ``current`` points to, or None when there is none: a service compares it
@@ -98,6 +96,7 @@ class IndexStore:
             link = self.root / f".current-{build.name}"
             link.symlink_to(build.relative_to(self.root))
             os.replace(link, self._current)
+            index.build = build.name
             (build / ".lock").unlink()  # current now; the lock kept its link from another build's clean-up
         except BaseException:
             self.discard(build)
@@ -113,17 +112,21 @@ class IndexStore:
     def load(self, embedder: Embedder) -> LocalIndex:
         """Load the current build for searching with ``embedder``; refuse one built by another embedder,
         or one whose files are not what its build wrote (IndexCorruptError, naming the file)."""
-        manifest = self.manifest()
-        if manifest is None:
-            raise FileNotFoundError(f"{self.root}: no index has been built here yet")
+        name = self.current_build()  # once: a build swapped in meanwhile is not mixed with this one
+        manifest = None if name is None else _read_manifest(self._builds / name)
+        if name is None or manifest is None:
+            raise IndexMismatchError(f"{self.root}: no index has been built here; build one with `policyqa index`")
         if manifest.get("format_version") != FORMAT_VERSION:
             raise IndexMismatchError(
-                f"{self.root}: index format {manifest.get('format_version')} is not {FORMAT_VERSION}"
+                f"{self.root}: the index has format {manifest.get('format_version')}, not {FORMAT_VERSION}; rebuild it"
             )
         built_with = manifest["embedder"]["id"]
         if built_with != embedder.id:
-            raise IndexMismatchError(f"{self.root}: index was built with embedder {built_with}, not {embedder.id}")
-        build = self._current.resolve()
+            raise IndexMismatchError(
+                f"{self.root}: the index was built with embedder {built_with}, but this service embeds questions "
+                f"with {embedder.id}; configure the same model, or rebuild the index with this one"
+            )
+        build = self._builds / name
         verify_files(build, manifest.get("files", {}))
         try:
             return _read_build(build, embedder, manifest)
@@ -182,7 +185,13 @@ def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> Lo
         sentences=SentenceVectors.load(build, len(passages)),
         embedder=embedder,
         manifest=manifest,
+        build=build.name,
     )
+
+
+def _read_manifest(build: Path) -> dict[str, Any] | None:
+    path = build / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
 def _in_progress(build: Path) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from corpus import CorpusError
-from index import MODES, IndexBuildError, IndexMismatchError, IndexReport, SearchBackend
+from index import MODES, Index, IndexBuildError, IndexMismatchError, IndexReport
 from index.factory import open_index
 from service.log import configure_logging
 from service.schemas import MAX_TOP_K, SearchRequest
@@ -87,7 +87,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _report(index: SearchBackend, report: IndexReport) -> None:
+def _report(index: Index, report: IndexReport) -> None:
     for error in report.errors:
         print(f"not indexed: {error}", file=sys.stderr)
     what = {"loaded": "index is up to date", "built": "built index", "kept": "kept the earlier index"}[report.action]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from index import SearchBackend
+from index import Index
 from service.errors import NotReady
 from service.middleware import API_KEY_HEADER
 from service.state import ServiceState
@@ -25,11 +25,11 @@ def get_state(request: Request) -> ServiceState:
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_index(state: StateDep) -> SearchBackend:
+def get_index(state: StateDep) -> Index:
     """The loaded index; 503 while it is loading or if it failed to load."""
     if state.index is None:
         raise NotReady(state.load_error or "the index is still loading; retry shortly", headers={"Retry-After": "2"})
     return state.index
 
 
-IndexDep = Annotated[SearchBackend, Depends(get_index)]
+IndexDep = Annotated[Index, Depends(get_index)]

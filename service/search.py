@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from index import SearchBackend
+from index import Index
 from index.answering import answer_question
 from service.schemas import SearchFilters, SearchRequest, SearchResponse, SearchResult
 
 
-def answer(index: SearchBackend, request: SearchRequest) -> SearchResponse:
+def answer(index: Index, request: SearchRequest) -> SearchResponse:
     """The response to ``request``: its ranked clauses, each with its best sentence."""
     filters = request.filters or SearchFilters()
     answered = answer_question(

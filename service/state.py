@@ -5,65 +5,54 @@ from __future__ import annotations
 import logging
 import threading
 
-from index import IndexReport, IndexStore, SearchBackend
-from index.factory import open_index
+from index import Index, IndexReport, open_index
 from service.settings import Settings
 
 log = logging.getLogger("policyqa.service")
+# While the index cannot be loaded, tries are spaced out to at most this (opening it may parse the corpus).
+MAX_RETRY_SECONDS = 60.0
 
 
 class ServiceState:
-    """Holds the loaded index. ``index`` is replaced whole, never changed in place, so a
-    request that has read it keeps a consistent index however long it runs."""
+    """Holds the loaded index. Each request reads ``index`` once; a newer build or database
+    version is picked up by the index itself (``Index.refresh``), one search never mixing two."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.index: SearchBackend | None = None
+        self.index: Index | None = None
         self.report: IndexReport | None = None
         self.load_error: str | None = None
-        self._store = IndexStore(settings.index_dir) if settings.backend == "local" else None
-        self._build: str | None = None  # the local build last loaded, or last found unloadable
 
     def run(self, stop: threading.Event) -> None:
-        """Load the index, then (for a local index) switch to each newer complete build until ``stop``."""
+        """Load the index, then every ``reload_interval`` seconds until ``stop``: refresh it, or, while it
+        could not be loaded, try again; when a try may parse and build (AUTO_BUILD), each failure doubles
+        the wait, up to ``MAX_RETRY_SECONDS``."""
         self.load()
-        if self._store is None or not self.settings.reload_interval:
+        interval = self.settings.reload_interval
+        if not interval:
             return
-        while not stop.wait(self.settings.reload_interval):
-            if self._store.current_build() != self._build:
-                self.reload()
-
-    def reload(self) -> None:
-        """Switch to the build ``current`` now points to, verified; if it cannot be loaded, keep serving
-        the index already loaded (and do not try that build again). With none loaded yet, load it."""
-        if self._store is None:
-            return
-        if self.index is None:
+        wait = interval
+        while not stop.wait(wait):
+            if self.index is not None:
+                self.index.refresh()
+                continue
             self.load()
-            return
-        self._build = self._store.current_build()
-        try:
-            index = self._store.load(self.index.embedder)
-        except Exception as exc:  # whatever went wrong, the loaded index stays served
-            log.error("newer index build %s not loaded, still serving the earlier one: %s", self._build, exc)
-            return
-        index.thresholds = self.settings.thresholds()
-        self.index = index
-        counts = index.document_counts()
-        log.info("switched to index build %s: %d notices, %d passages", self._build, len(counts), len(index.passages))
+            if self.index is None and self.settings.auto_build:
+                wait = min(wait * 2, max(MAX_RETRY_SECONDS, interval))
+            else:
+                wait = interval
 
     def load(self) -> None:
-        """Load the index (building it if the corpus or embedder changed); record any failure."""
-        if self._store is not None:
-            self._build = self._store.current_build()  # before loading: a swap meanwhile is seen as newer
+        """Open the index (bringing it up to date with the corpus if AUTO_BUILD); record any failure,
+        logging it when it is not the one recorded already."""
         try:
             index, report = open_index(self.settings.index_config())
         except Exception as exc:  # the service stays up and says why it is not ready
-            log.error("index could not be loaded: %s", exc)
-            self.load_error = f"index could not be loaded: {self._without_paths(str(exc))}"
+            error = f"index could not be loaded: {self._without_paths(str(exc))}"
+            if error != self.load_error:
+                log.error("index could not be loaded: %s", exc)
+            self.load_error = error
             return
-        if self._store is not None and report.action == "built":
-            self._build = self._store.current_build()
         self.load_error = None
         for error in report.errors:
             log.warning("not indexed: %s; serving the earlier index", error)

