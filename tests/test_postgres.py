@@ -577,3 +577,39 @@ def test_a_database_outage_is_503_within_seconds_and_recovered_from(tmp_path: Pa
     finally:
         live.stop()
         server.stop()
+
+
+def test_a_service_started_while_the_database_is_down_becomes_ready_when_it_is_back(tmp_path: Path) -> None:
+    server = PgServer().start()
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(EXPORT, corpus)
+    dsn = server.create_database("late")
+    settings = Settings(
+        backend="postgres",
+        database_url=dsn,
+        corpus_dir=corpus,
+        index_dir=tmp_path / "index",
+        rate_limit=None,
+        reload_interval=0.5,
+    )
+    server.kill()
+    live = LiveServer(settings).start(wait_ready=False)
+    try:
+        deadline = time.monotonic() + 30
+        while (ready := httpx.get(f"{live.url}/readyz")).status_code == 503 and "loading" in ready.text:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert ready.status_code == 503
+        assert "cannot use the database late" in ready.json()["error"]["message"]
+
+        server.restart()
+        back = time.monotonic()
+        while httpx.get(f"{live.url}/readyz").status_code != 200:
+            assert time.monotonic() - back < 60, "not ready 60 s after the database came back"
+            time.sleep(0.2)
+        found = httpx.post(f"{live.url}/v1/search", json={"query": EXPORT_QUERY}).json()
+        assert found["results"][0]["doc_id"] == EXPORT.stem  # filled from the corpus once it could be
+    finally:
+        live.stop()
+        server.stop()
