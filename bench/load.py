@@ -109,8 +109,9 @@ def start_server(index_dir: Path, port: int) -> subprocess.Popen[bytes]:
         "POLICYQA_RATE_LIMIT": "",
         "POLICYQA_LOG_LEVEL": "WARNING",
     }
-    subprocess.run(["policyqa", "index"], env=env, check=True, capture_output=True)
-    server = subprocess.Popen(["policyqa", "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
+    policyqa = [sys.executable, "-m", "service"]  # this interpreter's, whether or not a venv is on PATH
+    subprocess.run([*policyqa, "index"], env=env, check=True, capture_output=True)
+    server = subprocess.Popen([*policyqa, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
