@@ -111,6 +111,14 @@ class LiveServer:
             time.sleep(0.05)
         raise RuntimeError(f"server on {self.url} did not become ready in {timeout}s")
 
+    def readiness(self, timeout: float = 30.0) -> httpx.Response:
+        """``/readyz`` once the first load has ended, in success or failure (no longer "loading")."""
+        deadline = time.monotonic() + timeout
+        while (ready := httpx.get(f"{self.url}/readyz")).status_code == 503 and "loading" in ready.text:
+            assert time.monotonic() < deadline, f"still loading after {timeout}s"
+            time.sleep(0.05)
+        return ready
+
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)

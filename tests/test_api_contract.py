@@ -70,8 +70,7 @@ def test_not_ready_messages_name_settings_not_the_servers_directories(tmp_path: 
     empty = tmp_path / "no-index-here"
     live = LiveServer(Settings(index_dir=empty, auto_build=False, rate_limit=None)).start(wait_ready=False)
     try:
-        while (ready := httpx.get(f"{live.url}/readyz")).status_code == 503 and "loading" in ready.text:
-            pass
+        ready = live.readiness()
         message = ready.json()["error"]["message"]
         assert ready.status_code == 503
         assert "POLICYQA_INDEX_DIR: no index has been built here" in message

@@ -117,10 +117,7 @@ def test_the_service_is_not_ready_on_a_damaged_index_until_a_good_one_is_built(
     settings = Settings(index_dir=index_copy, auto_build=False, reload_interval=0.2, rate_limit=None)
     live = LiveServer(settings).start(wait_ready=False)
     try:
-        deadline = time.monotonic() + 30
-        while (ready := httpx.get(f"{live.url}/readyz")).status_code == 503 and "loading" in ready.text:
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        ready = live.readiness()
         assert ready.status_code == 503
         assert "index file passages.jsonl is not what the build wrote" in ready.json()["error"]["message"]
         searched = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION})
