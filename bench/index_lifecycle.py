@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import MODES, IndexConfig, make_embedder, open_index
+from index import IndexConfig, make_embedder, open_index
+from retrieval import MODES, RetrievalRequest, Retriever
 
 QUESTIONS = [
     "钦州港片区能做汽车平行进口吗？",
@@ -46,12 +47,13 @@ def main() -> None:
         _, report = open_index(config, embedder=embedder)
         print(f"reload index          {report.seconds:8.3f} s  ({report.action})")
 
+        retriever = Retriever(index)
         for mode in MODES:
             timings = []
             for i in range(args.repeat):
-                index.snapshot.query_vector.cache_clear()  # time the question's embedding too, as a new question has it
+                retriever.query_vector.cache_clear()  # time the question's embedding too, as a new question has it
                 started = time.perf_counter()
-                index.search(QUESTIONS[i % len(QUESTIONS)], top_k=5, mode=mode)
+                retriever.search(RetrievalRequest(QUESTIONS[i % len(QUESTIONS)], top_k=5, mode=mode))
                 timings.append((time.perf_counter() - started) * 1000)
             p50 = statistics.median(timings)
             p95 = statistics.quantiles(timings, n=20)[-1]

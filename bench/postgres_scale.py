@@ -6,7 +6,7 @@
 The corpus and vectors are bench/scale.py's (the real notice, then synthetic notices, with
 synthetic vectors). Each size is ingested into a fresh database through
 ``PostgresIndex.ingest`` (one transaction, as ``policyqa index`` does), then searched
-through ``PostgresIndex.search`` in every mode, each question's vector already cached.
+through ``Retriever.search`` in every mode, each question's vector already cached.
 The databases are created on the server of ``--database-url`` (its user needs CREATEDB)
 and dropped afterwards.
 """
@@ -31,8 +31,8 @@ from psycopg import sql
 from scale import QUESTIONS, percentiles, timings
 
 from corpus import Notice, Passage
-from index import MODES
 from index.postgres import PostgresIndex
+from retrieval import MODES, RetrievalRequest, Retriever
 
 SIZES = (77, 1_000, 10_000, 100_000)
 
@@ -81,7 +81,11 @@ def measure(admin_dsn: str, size: int) -> Measurement:
                 "SELECT sum(pg_total_relation_size(c.oid)) / 2^20 FROM pg_class AS c"
                 " JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = 'policyqa' AND c.relkind = 'r'"
             ).fetchone()
-        latency = {mode: percentiles(timings(lambda q, m=mode: index.search(q, mode=m), QUESTIONS)) for mode in MODES}
+        retriever = Retriever(index)
+        latency = {
+            mode: percentiles(timings(lambda q, m=mode: retriever.search(RetrievalRequest(q, mode=m)), QUESTIONS))
+            for mode in MODES
+        }
     passages = sum(len(notice.passages) for notice in corpus)
     return Measurement(passages, len(corpus), ingest_seconds, float(megabytes), latency)
 

@@ -6,7 +6,7 @@ Each size runs in a fresh process. The corpus is the real notice followed by syn
 notices recombined from its sentences (bench/corpus_generator.py); vectors come from a
 synthetic embedder, so the build and the searches are measured without the model. The index
 is built as index.builder does (BM25 over each clause's lexical text, a faiss index of the
-passages, and their sentences' vectors) and searched through ``LocalIndex.search`` in every
+passages, and their sentences' vectors) and searched through ``Retriever.search`` in every
 mode, each question's vector already cached (the query embedding is not counted). Also
 measured: where a hybrid search spends its time, the former rank-bm25 leg at 10,000 and
 100,000 passages (a sample of the questions), and at 100,000 the recall of the HNSW graph
@@ -35,13 +35,14 @@ from corpus_generator import SentenceCachedTokenizer, SyntheticEmbedder, generat
 from rank_bm25 import BM25Okapi
 
 from eval.dataset import load_queries
-from index.backend import CANDIDATES, MODES, Filters
+from index import Filters
 from index.bm25 import BM25Index
 from index.clauses import embed_clauses, lexical_text
 from index.dense import EXACT_SEARCH_LIMIT, DenseIndex
 from index.local import LocalIndex
 from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer, corpus_words, normalize
+from retrieval import MODES, RankingConfig, RetrievalRequest, Retriever
 
 SIZES = (77, 1_000, 10_000, 100_000)
 # The Chinese questions of the gold set's tuning split (paraphrases, keywords, colloquial, unanswerable…).
@@ -139,7 +140,11 @@ def measure(size: int) -> Measurement:
         embedder=embedder,
     )
     index = LocalIndex(**parts)
-    latency = {mode: percentiles(timings(lambda q, m=mode: index.search(q, mode=m), QUESTIONS)) for mode in MODES}
+    retriever = Retriever(index)
+    latency = {
+        mode: percentiles(timings(lambda q, m=mode: retriever.search(RetrievalRequest(q, mode=m)), QUESTIONS))
+        for mode in MODES
+    }
     kind = "HNSW" if size >= EXACT_SEARCH_LIMIT else "flat"
     result = Measurement(
         len(passages),
@@ -152,9 +157,9 @@ def measure(size: int) -> Measurement:
         hybrid_steps(index),
     )
     if size in OLD_BM25_QUESTIONS:
-        old = dataclasses.replace(index, bm25=RankBM25Index(tokens))
+        old = Retriever(dataclasses.replace(index, bm25=RankBM25Index(tokens)))
         sample = QUESTIONS[: OLD_BM25_QUESTIONS[size]]
-        result.old_bm25 = percentiles(timings(lambda q: old.search(q, mode="bm25"), sample, passes=1))
+        result.old_bm25 = percentiles(timings(lambda q: old.search(RetrievalRequest(q, mode="bm25")), sample, passes=1))
     if size >= EXACT_SEARCH_LIMIT:
         result.recall = hnsw_recall(embedder, index, vectors, clause_vectors.windows)
     return result
@@ -162,14 +167,15 @@ def measure(size: int) -> Measurement:
 
 def hybrid_steps(index: LocalIndex) -> dict[str, float]:
     """p50 ms of each step of a hybrid search: the three legs, and the faiss search inside the passage one."""
+    depth = RankingConfig().candidates
     terms = {q: index.tokenizer.tokenize(q) for q in QUESTIONS}
-    vector = {q: index.query_vector(normalize(q)) for q in QUESTIONS}
-    nearest = {q: list(index.passage_run(vector[q], Filters())) for q in QUESTIONS}
+    vector = {q: index.embedder.embed_queries([normalize(q)])[0] for q in QUESTIONS}
+    nearest = {q: list(index.passage_run(vector[q], Filters(), depth)) for q in QUESTIONS}
     steps: dict[str, Callable[[str], object]] = {
         "tokenize": index.tokenizer.tokenize,
-        "lexical_run": lambda q: index.lexical_run(terms[q], Filters()),
-        "passage_run": lambda q: index.passage_run(vector[q], Filters()),
-        f"of which faiss k={CANDIDATES}": lambda q: index.dense.search(vector[q], CANDIDATES),
+        "lexical_run": lambda q: index.lexical_run(terms[q], Filters(), depth),
+        "passage_run": lambda q: index.passage_run(vector[q], Filters(), depth),
+        f"of which faiss k={depth}": lambda q: index.dense.search(vector[q], depth),
         "sentence_run": lambda q: index.sentence_run(vector[q], nearest[q]),
     }
     return {name: statistics.median(timings(step, QUESTIONS)) for name, step in steps.items()}
@@ -197,12 +203,12 @@ def hnsw_recall(
     }
     rows = []
     for kind, query_vectors in queries.items():
-        for at in (10, CANDIDATES):
+        for at in (10, RankingConfig().candidates):
             strict, tied = [], []
             for query in query_vectors:
                 similarities = vectors @ query
                 exact = np.argpartition(-similarities, at)[:at]
-                approximate = index.dense.search(query, CANDIDATES)[0][:at]
+                approximate = index.dense.search(query, RankingConfig().candidates)[0][:at]
                 strict.append(len(np.intersect1d(exact, approximate)) / at)
                 tied.append(np.mean(similarities[approximate] >= similarities[exact].min() - TIE))
             rows.append((kind, at, float(np.mean(strict)), float(np.mean(tied))))
@@ -251,7 +257,7 @@ def report(results: list[Measurement], seconds: float) -> str:
         ),
         "",
         f"Search latency, p50 / p95 ms: {len(QUESTIONS)} Chinese questions of the gold set x {PASSES} passes through "
-        "`LocalIndex.search` (top 5), their vectors already cached (embedding not counted). *old rank-bm25* is "
+        "`Retriever.search` (top 5), their vectors already cached (embedding not counted). *old rank-bm25* is "
         "bm25 mode with the former `BM25Okapi` leg "
         f"({', '.join(f'{q} questions at {n:,}' for n, q in OLD_BM25_QUESTIONS.items())} passages).",
         "",
@@ -263,7 +269,7 @@ def report(results: list[Measurement], seconds: float) -> str:
         ),
         "",
         "Where a hybrid search spends its time, p50 ms per step (the rest is fusion and evidence in "
-        "`SearchBackend.search`):",
+        "`Retriever.search`):",
         "",
         *header(["passages", *results[0].steps]),
         *(row([f"{r.passages:,}", *(f"{value:.2f}" for value in r.steps.values())]) for r in results),
@@ -273,7 +279,7 @@ def report(results: list[Measurement], seconds: float) -> str:
             lines += [
                 "",
                 f"HNSW recall against exact search at {r.passages:,} passages, searched at the hybrid depth "
-                f"({CANDIDATES}); *ties* counts a hit within {TIE} of the exact k-th similarity:",
+                f"({RankingConfig().candidates}); *ties* counts a hit within {TIE} of the exact k-th similarity:",
                 "",
                 *header(["queries", "k", "recall@k", "recall@k, ties"]),
                 *(row([kind, str(at), f"{strict:.3f}", f"{tied:.3f}"]) for kind, at, strict, tied in r.recall),

@@ -12,7 +12,7 @@ from corpus.parser import parse_notice
 from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, read_notice_text
 
 DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
-# Bump when parsing changes, so that indexes built by an older parser are rebuilt.
+# Bump when parsing changes, so that indexes built by an older parser are rebuilt (index.clauses.indexed_version).
 PARSER_VERSION = "2"
 
 
@@ -81,8 +81,8 @@ def load_corpus(corpus_dir: Path, doc_ids: Collection[str] | None = None) -> Cor
 
 
 def file_fingerprint(path: Path) -> str:
-    """A hash of a notice file's name and bytes and of the parser version: equal hashes parse alike."""
-    digest = hashlib.sha256(f"parser={PARSER_VERSION}\0{path.name}\0".encode())
+    """A hash of a notice file's name and bytes: equal hashes, read by the same parser, give the same notice."""
+    digest = hashlib.sha256(f"{path.name}\0".encode())
     digest.update(path.read_bytes())
     return digest.hexdigest()
 

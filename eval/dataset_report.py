@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from corpus import load_corpus
 from eval.answers import ANSWER_METRICS, AnswerJudge, ask_all, judge_answers
 from eval.dataset import Dataset, load_dataset
-from eval.harness import METRICS, Searcher, score
+from eval.harness import METRICS, Searcher, score, setup_lines
 
 
 @dataclass
@@ -50,8 +51,8 @@ def evaluate_dataset(root: Path, searcher: Searcher, modes: Sequence[str]) -> Da
     return report
 
 
-def write_dataset_report(report: DatasetReport, out_dir: Path) -> Path:
-    """Write ``report-<dataset>.md`` into ``out_dir``; return its path."""
+def write_dataset_report(report: DatasetReport, out_dir: Path, setup: dict[str, Any] | None = None) -> Path:
+    """Write ``report-<dataset>.md`` (with ``setup``, what ranked the run) into ``out_dir``; return its path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     dataset = report.dataset
     path = out_dir / f"report-{dataset.root.resolve().name}.md"
@@ -61,5 +62,5 @@ def write_dataset_report(report: DatasetReport, out_dir: Path) -> Path:
         f"{len(dataset.queries)} questions; {len(dataset.answers)} judged by answer span, {len(dataset.qrels)} by passage.",
         "",
     ]
-    path.write_text("\n".join(header + report.table()), encoding="utf-8")
+    path.write_text("\n".join(header + report.table() + (setup_lines(setup) if setup else [])), encoding="utf-8")
     return path

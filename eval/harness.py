@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from eval.dataset import Qrels, Query
-from index import Index
-from index.answering import answer_question
+from retrieval import RetrievalRequest, Retriever
 
 # ranx metric names, and how the report shows them. Hit, recall and MRR count any judged passage
 # (grade 1 or 2) as relevant; nDCG uses the grades.
@@ -45,21 +46,42 @@ class Response:
     answerable: bool
 
 
-Searcher = Callable[[str, int, str], Response]  # (query, top_k, mode), as Index.search
+Searcher = Callable[[str, int, str], Response]  # (query, top_k, mode)
 
 
-def library_searcher(index: Index) -> Searcher:
-    """Search an index in this process, through the answer path the API uses."""
+def library_searcher(retriever: Retriever) -> Searcher:
+    """Search with a Retriever in this process, as the API does."""
 
     def search(query: str, top_k: int, mode: str) -> Response:
-        answered = answer_question(index, query, top_k, mode)
+        retrieval = retriever.search(RetrievalRequest(query, top_k, mode))
         results = [
-            Result(c.hit.rank, c.hit.passage.passage_id, c.hit.passage.doc_id, c.hit.passage.text, c.highlight)
-            for c in answered.clauses
+            Result(hit.rank, hit.passage.passage_id, hit.passage.doc_id, hit.passage.text, hit.highlight)
+            for hit in retrieval.hits
         ]
-        return Response(results, answered.answerable)
+        return Response(results, retrieval.answerable)
 
     return search
+
+
+def library_setup(retriever: Retriever) -> dict[str, Any]:
+    """What ranked a library run, for its report: the embedder, the reranker and every ranking setting."""
+    reranker = retriever.reranker
+    return {
+        "embedder": retriever.store.embedder.id,
+        "reranker": None if reranker is None else reranker.id,
+        "ranking": retriever.config.record(),
+    }
+
+
+def server_setup(url: str, api_key: str | None = None) -> dict[str, Any]:
+    """What a running server says serves it (``/readyz``), for a report of a run against it."""
+    response = httpx.get(url.rstrip("/") + "/readyz", headers={"X-API-Key": api_key} if api_key else {}, timeout=30)
+    return {"server": url, **response.json()}
+
+
+def setup_lines(setup: dict[str, Any]) -> list[str]:
+    """A report's section saying what ranked the run."""
+    return ["## Ranked by", "", "```json", json.dumps(setup, ensure_ascii=False, indent=2), "```", ""]
 
 
 def http_searcher(url: str, api_key: str | None = None, timeout: float = 30.0) -> Searcher:

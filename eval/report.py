@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from eval.dataset import Qrels, Query, load_qrels, load_queries
 from eval.harness import (
@@ -17,9 +18,10 @@ from eval.harness import (
     recall_curve,
     run_mode,
     score,
+    setup_lines,
     write_trec,
 )
-from index import MODES
+from retrieval import MODES
 
 
 @dataclass
@@ -63,8 +65,8 @@ def overall_table(report: SplitReport) -> list[str]:
     return _table(["mode", *METRICS.values()], rows)
 
 
-def markdown(reports: Sequence[SplitReport], chart: str | None) -> str:
-    """The full report: overall, per type, unanswerable flagging, per split."""
+def markdown(reports: Sequence[SplitReport], chart: str | None, setup: dict[str, Any] | None = None) -> str:
+    """The full report: overall, per type, unanswerable flagging, per split; what ranked it, if given."""
     lines = ["# Retrieval evaluation", ""]
     lines.append(
         "Gold set: `eval/gold/` (BEIR format). Hit@1, Recall@k and MRR count any judged clause as relevant; "
@@ -94,6 +96,8 @@ def markdown(reports: Sequence[SplitReport], chart: str | None) -> str:
         lines += _table(["mode", "unanswerable flagged", "answerable wrongly flagged"], flag_rows)
     if chart:
         lines += ["", f"![Recall@k per mode]({chart})"]
+    if setup:
+        lines += ["", *setup_lines(setup)]
     return "\n".join(lines) + "\n"
 
 
@@ -121,13 +125,14 @@ def recall_chart(reports: Sequence[SplitReport], path: Path) -> None:
     plt.close(figure)
 
 
-def write_report(reports: Sequence[SplitReport], out_dir: Path) -> Path:
-    """Write report.md, recall.png and one TREC run per split and mode into ``out_dir``; return report.md."""
+def write_report(reports: Sequence[SplitReport], out_dir: Path, setup: dict[str, Any] | None = None) -> Path:
+    """Write report.md (with ``setup``, what ranked the run), recall.png and one TREC run per split and mode into
+    ``out_dir``; return report.md."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for report in reports:
         for result in report.results:
             write_trec(result.run, str(out_dir / f"{report.split}-{result.mode}.trec"), f"policyqa-{result.mode}")
     recall_chart(reports, out_dir / "recall.png")
     path = out_dir / "report.md"
-    path.write_text(markdown(reports, "recall.png"), encoding="utf-8")
+    path.write_text(markdown(reports, "recall.png", setup), encoding="utf-8")
     return path

@@ -1,28 +1,25 @@
-"""Index passages for BM25 and dense search, fuse the rankings, and persist the result.
+"""Stores of indexed notices: clauses tokenized for BM25 and embedded for dense search, written notice by notice
+and read as snapshots of each leg's raw scores; ranking is above them, in retrieval/.
 
-``open_index`` (index/factory.py) opens an ``Index`` (index/contract.py) on either backend.
+``open_index`` (index/factory.py) opens an ``Index`` (index/contract.py) on any registered store.
 """
 
-from index.answerability import Evidence, Thresholds
-from index.backend import MODES, Filters, Hit, Ranking, SearchBackend
 from index.builder import build_index
-from index.contract import Index
+from index.contract import Filters, Index, Readable, Snapshot
 from index.directory import DirectoryIndex
 from index.embedders import EMBEDDER_KINDS, Embedder, make_embedder
 from index.errors import IndexBuildError, IndexCorruptError, IndexMismatchError, IndexUnavailableError
-from index.factory import IndexConfig, open_index
+from index.factory import STORES, IndexConfig, open_index
 from index.local import LocalIndex
 from index.store import IndexStore
 from index.sync import IndexReport, sync_index
 
 __all__ = [
     "EMBEDDER_KINDS",
-    "MODES",
+    "STORES",
     "DirectoryIndex",
     "Embedder",
-    "Evidence",
     "Filters",
-    "Hit",
     "Index",
     "IndexBuildError",
     "IndexConfig",
@@ -32,9 +29,8 @@ __all__ = [
     "IndexStore",
     "IndexUnavailableError",
     "LocalIndex",
-    "Ranking",
-    "SearchBackend",
-    "Thresholds",
+    "Readable",
+    "Snapshot",
     "build_index",
     "make_embedder",
     "open_index",

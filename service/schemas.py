@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from corpus.models import Document, Passage
-from index.backend import MODES, Hit
+from index import Filters
+from retrieval import MODES, Hit, RetrievalRequest
 
-Mode = Literal[MODES]  # type: ignore[valid-type]  # the one list, index.MODES
+Mode = Literal[MODES]  # type: ignore[valid-type]  # the one list, retrieval.MODES
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 50
 
@@ -51,6 +52,11 @@ class SearchFilters(BaseModel):
     section: str | None = Field(None, max_length=100, examples=["主要任务"])
 
 
+Rerank = Annotated[
+    bool, Field(description="With a reranker configured, rerank the best candidates (false: the first stage alone).")
+]
+
+
 class SearchRequest(BaseModel):
     """A question and how to rank the clauses that answer it."""
 
@@ -58,6 +64,14 @@ class SearchRequest(BaseModel):
     top_k: TopK = 5
     mode: Mode = Field("hybrid", description="hybrid: BM25 and dense fused; bm25 or dense: one leg alone.")
     filters: SearchFilters | None = None
+    rerank: Rerank = True
+
+    def to_retrieval(self) -> RetrievalRequest:
+        """The Retriever's request for this search."""
+        filters = self.filters or SearchFilters()
+        return RetrievalRequest(
+            self.query, self.top_k, self.mode, Filters(filters.doc_id, filters.section), rerank=self.rerank
+        )
 
 
 class SearchParams(BaseModel):
@@ -68,10 +82,11 @@ class SearchParams(BaseModel):
     mode: Mode = "hybrid"
     doc_id: str | None = Field(None, max_length=200)
     section: str | None = Field(None, max_length=100)
+    rerank: Rerank = True
 
     def to_request(self) -> SearchRequest:
         filters = SearchFilters(doc_id=self.doc_id, section=self.section)
-        return SearchRequest(query=self.q, top_k=self.top_k, mode=self.mode, filters=filters)
+        return SearchRequest(query=self.q, top_k=self.top_k, mode=self.mode, filters=filters, rerank=self.rerank)
 
 
 class PassageOut(BaseModel):
@@ -106,12 +121,15 @@ class SearchResult(BaseModel):
     text: str
     highlight: str = Field(description="The sentence of the clause that best answers the question.")
     score: float
-    scores: dict[str, float] = Field(description="Each leg's part in the score (bm25, dense).")
+    scores: dict[str, float] = Field(
+        description="Each stage's part in the score, adding up to it: bm25, dense, notice (where several notices "
+        "are told apart) and rerank (with a reranker)."
+    )
 
     @classmethod
-    def from_hit(cls, hit: Hit, highlight: str) -> SearchResult:
+    def from_hit(cls, hit: Hit) -> SearchResult:
         return cls(
-            rank=hit.rank, **_clause_fields(hit.passage), highlight=highlight, score=hit.score, scores=hit.scores
+            rank=hit.rank, **_clause_fields(hit.passage), highlight=hit.highlight, score=hit.score, scores=hit.scores
         )
 
 
@@ -171,6 +189,14 @@ class DocumentList(BaseModel):
 
 class Status(BaseModel):
     status: str
+
+
+class Readiness(BaseModel):
+    """The service is ready, and what serves: the embedding model and the reranker."""
+
+    status: str
+    embedder: str
+    reranker: str | None = Field(description="The reranker that serves (POLICYQA_RERANKER), or null for none.")
 
 
 class ErrorDetail(BaseModel):

@@ -12,8 +12,12 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import EMBEDDER_KINDS, Thresholds
+from index import EMBEDDER_KINDS, STORES
 from index.factory import IndexConfig
+from retrieval import RankingConfig, Thresholds
+from retrieval.rerankers import parse_reranker
+
+_RANKING = RankingConfig()  # the measured defaults, each documented where it is defined
 
 
 def _default_index_dir() -> Path:
@@ -32,7 +36,7 @@ class Settings(BaseSettings):
     device: str | None = Field(None, description="sentence-transformers device (cpu, cuda, mps); auto if unset.")
     query_prefix: str | None = Field(None, description="Text put before each question for the model.")
     passage_prefix: str | None = Field(None, description="Text put before each passage for the model.")
-    backend: Literal["local", "postgres"] = Field(
+    backend: Literal[tuple(STORES)] = Field(  # type: ignore[valid-type]
         "local", description="local: an index directory in this process; postgres: a PostgreSQL database."
     )
     database_url: str | None = Field(None, description="PostgreSQL DSN for the postgres backend.")
@@ -66,14 +70,37 @@ class Settings(BaseSettings):
     header_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's headers.")
     body_timeout: float = Field(10.0, gt=0, description="Seconds a client may pause while sending a request body.")
     log_level: str = Field("INFO", description="Logging level.")
+    reranker: str = Field(
+        "none",
+        description="Reranks the best candidates: none, or sentence-transformers:<CrossEncoder name or local path>.",
+    )
+    reranker_device: str | None = Field(None, description="The reranker's device (cpu, cuda); auto if unset.")
+    rerank_depth: int = Field(
+        _RANKING.rerank_depth, ge=1, le=200, description="How many candidates the reranker reads."
+    )
+    rerank_weight: float = Field(
+        _RANKING.rerank_weight, ge=0, le=1, description="The reranker's share of a reranked clause's final score."
+    )
+    bm25_weight: float = Field(_RANKING.bm25_weight, ge=0, le=1, description="BM25's weight in hybrid fusion.")
+    dense_weight: float = Field(
+        _RANKING.dense_weight, ge=0, le=1, description="The dense leg's weight in hybrid fusion."
+    )
+    notice_weight: float = Field(
+        _RANKING.notice_weight, ge=0, le=1, description="The share of a clause's hybrid score its notice's BM25 takes."
+    )
+    window_weight: float = Field(
+        _RANKING.window_weight, ge=0, description="Weight of a clause's closest window in its dense score."
+    )
+    candidates: int = Field(_RANKING.candidates, ge=1, le=1000, description="How deep each leg ranks before fusion.")
     answerable_min_dense: float = Field(
-        Thresholds().min_dense, description="Dense evidence above which a Chinese question is answerable."
+        _RANKING.thresholds.min_dense, description="Dense evidence above which a Chinese question is answerable."
     )
     answerable_min_coverage: float = Field(
-        Thresholds().min_coverage, description="Share of a question's term weight that makes it answerable."
+        _RANKING.thresholds.min_coverage, description="Share of a question's term weight that makes it answerable."
     )
     answerable_min_dense_other_languages: float = Field(
-        Thresholds().min_dense_other_languages, description="Dense evidence threshold for questions with no Chinese."
+        _RANKING.thresholds.min_dense_other_languages,
+        description="Dense evidence threshold for questions with no Chinese.",
     )
 
     def index_config(self) -> IndexConfig:
@@ -89,13 +116,21 @@ class Settings(BaseSettings):
             query_prefix=self.query_prefix,
             passage_prefix=self.passage_prefix,
             auto_build=self.auto_build,
-            thresholds=self.thresholds(),
         )
 
-    def thresholds(self) -> Thresholds:
-        """The answerability thresholds these settings give."""
-        return Thresholds(
-            self.answerable_min_dense, self.answerable_min_coverage, self.answerable_min_dense_other_languages
+    def ranking_config(self) -> RankingConfig:
+        """How the Retriever ranks, by these settings."""
+        return RankingConfig(
+            bm25_weight=self.bm25_weight,
+            dense_weight=self.dense_weight,
+            candidates=self.candidates,
+            window_weight=self.window_weight,
+            notice_weight=self.notice_weight,
+            rerank_depth=self.rerank_depth,
+            rerank_weight=self.rerank_weight,
+            thresholds=Thresholds(
+                self.answerable_min_dense, self.answerable_min_coverage, self.answerable_min_dense_other_languages
+            ),
         )
 
     @model_validator(mode="after")
@@ -113,6 +148,12 @@ class Settings(BaseSettings):
             limits.parse(value)
         except ValueError as exc:
             raise ValueError(f"rate_limit {value!r} is not a rate such as 120/minute") from exc
+        return value
+
+    @field_validator("reranker")
+    @classmethod
+    def _check_reranker(cls, value: str) -> str:
+        parse_reranker(value)
         return value
 
     @field_validator("cors_origins", "forwarded_allow_ips", mode="before")

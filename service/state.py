@@ -1,4 +1,4 @@
-"""The one object that owns the service's state: settings, and the index once it is loaded."""
+"""The one object that owns the service's state: settings, and the index and its Retriever once they are loaded."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 import threading
 
 from index import Index, IndexReport, open_index
+from retrieval import Reranker, Retriever, make_reranker
 from service.settings import Settings
 
 log = logging.getLogger("policyqa.service")
@@ -14,12 +15,16 @@ MAX_RETRY_SECONDS = 60.0
 
 
 class ServiceState:
-    """Holds the loaded index. Each request reads ``index`` once; a newer build or database
-    version is picked up by the index itself (``Index.refresh``), one search never mixing two."""
+    """Holds the loaded index and the Retriever that ranks it. Each request reads ``retriever`` (or ``index``)
+    once; a newer build or database version is picked up by the index itself (``Index.refresh``), each search
+    reading one snapshot."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.index: Index | None = None
+        self.retriever: Retriever | None = None
+        self.reranker: Reranker | None = None
+        self._reranker_loaded = False
         self.report: IndexReport | None = None
         self.load_error: str | None = None
 
@@ -43,9 +48,12 @@ class ServiceState:
                 wait = interval
 
     def load(self) -> None:
-        """Open the index (bringing it up to date with the corpus if AUTO_BUILD); record any failure,
-        logging it when it is not the one recorded already."""
+        """Load the reranker and open the index (bringing it up to date with the corpus if AUTO_BUILD); record any
+        failure, logging it when it is not the one recorded already."""
         try:
+            if not self._reranker_loaded:  # once: a model does not change while the index is retried
+                self.reranker = make_reranker(self.settings.reranker, self.settings.reranker_device)
+                self._reranker_loaded = True
             index, report = open_index(self.settings.index_config())
         except Exception as exc:  # the service stays up and says why it is not ready
             error = f"index could not be loaded: {self._without_paths(str(exc))}"
@@ -58,9 +66,11 @@ class ServiceState:
             log.warning("not indexed: %s; serving the earlier index", error)
         counts = index.document_counts()
         log.info(
-            "index %s in %.2fs: %d notices, %d passages, embedder %s",
+            "index %s in %.2fs: %d notices, %d passages, embedder %s, reranker %s",
             report.action, report.seconds, len(counts), sum(n for _, n in counts), index.embedder.id,
+            "none" if self.reranker is None else self.reranker.id,
         )  # fmt: skip
+        self.retriever = Retriever(index, self.settings.ranking_config(), self.reranker)
         self.index, self.report = index, report
 
     def _without_paths(self, message: str) -> str:

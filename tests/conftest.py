@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,8 +18,9 @@ import uvicorn
 from fastapi import FastAPI
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import DirectoryIndex, IndexConfig, IndexReport, make_embedder, open_index
+from index import DirectoryIndex, Filters, IndexConfig, IndexReport, Readable, make_embedder, open_index
 from index.embedders import Embedder
+from retrieval import Retrieval, RetrievalRequest, Retriever
 from service.app import create_app
 from service.server import server_config
 from service.settings import Settings
@@ -38,6 +40,17 @@ def open_local(
     index, report = open_index(IndexConfig(corpus_dir, index_dir), force=force, build=build, embedder=embedder)
     assert isinstance(index, DirectoryIndex)
     return index, report
+
+
+def search(store: Readable, query: str, top_k: int = 5, mode: str = "hybrid", **filters: str | None) -> Retrieval:
+    """``Retriever.search`` of ``store`` with the default ranking and no reranker."""
+    return _retriever(store).search(RetrievalRequest(query, top_k, mode, Filters(**filters)))
+
+
+@cache
+def _retriever(store: Readable) -> Retriever:
+    """One Retriever a store, so that the tests' questions are embedded once each."""
+    return Retriever(store)
 
 
 @pytest.fixture(scope="session")

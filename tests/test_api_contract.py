@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from index import MODES
+from retrieval import MODES
 from service.app import create_app
 from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 from service.settings import Settings

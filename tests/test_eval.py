@@ -13,6 +13,7 @@ from corpus import DEFAULT_CORPUS_DIR, load_corpus
 from eval.dataset import GOLD_DIR, SPLITS, corpus_rows, load_qrels, load_queries
 from eval.harness import DEPTH, flagging, http_searcher, library_searcher, run_mode, score, write_trec
 from index import DirectoryIndex
+from retrieval import Retriever
 from tests.commands import POLICYQA
 from tests.conftest import LiveServer
 
@@ -53,7 +54,7 @@ def test_metrics_match_hand_computed_values() -> None:
 
 def test_library_and_server_give_the_same_rankings(default_index: DirectoryIndex, server: LiveServer) -> None:
     queries = load_queries("tuning")[:12]
-    local = run_mode(queries, library_searcher(default_index), "hybrid")
+    local = run_mode(queries, library_searcher(Retriever(default_index)), "hybrid")
     remote = run_mode(queries, http_searcher(server.url), "hybrid")
     assert remote.run == local.run
     assert remote.answerable == local.answerable
@@ -63,7 +64,7 @@ def test_library_and_server_give_the_same_rankings(default_index: DirectoryIndex
 def test_flagging_counts_both_ways(default_index: DirectoryIndex) -> None:
     queries = load_queries("tuning")
     qrels = load_qrels("tuning")
-    result = run_mode(queries, library_searcher(default_index), "bm25")
+    result = run_mode(queries, library_searcher(Retriever(default_index)), "bm25")
     counts = flagging(queries, qrels, result.answerable)
     assert counts.unanswerable == sum(q.type == "unanswerable" for q in queries)
     assert counts.answerable == len(qrels)

@@ -16,6 +16,7 @@ from eval.answers import AnswerJudge, ask_all, judge_answers
 from eval.dataset import Answer, Query, load_dataset
 from eval.harness import library_searcher
 from index import DirectoryIndex
+from retrieval import Retriever
 from tests.conftest import DOC_ID, NOTICE
 
 # Questions of this team's own, with the notice and the text that answer them.
@@ -61,7 +62,7 @@ def test_a_clause_holds_an_answer_it_contains_or_mostly_lies_inside() -> None:
 def test_answer_metrics_follow_the_rankings(dataset_dir: Path, default_index: DirectoryIndex) -> None:
     dataset = load_dataset(dataset_dir)
     judge = AnswerJudge({n.document.doc_id: n.document.text for n in load_corpus(dataset.notices_dir).notices})
-    responses = ask_all(dataset.queries, library_searcher(default_index), "hybrid")
+    responses = ask_all(dataset.queries, library_searcher(Retriever(default_index)), "hybrid")
     metrics = judge_answers(dataset.queries, dataset.answers, responses, judge)
     top = {qid: response.results[0] for qid, response in responses.items()}
     expected_hit = sum(dataset.answers[qid].text.rstrip("。") in r.text for qid, r in top.items()) / len(top)

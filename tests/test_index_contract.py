@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from corpus import Corpus, NoticeFileError, load_notice
-from index import DirectoryIndex, Index, IndexBuildError, IndexConfig, open_index
+from index import DirectoryIndex, Filters, Index, IndexBuildError, IndexConfig, open_index, tokenizer
 from index.clauses import indexed_fingerprint
 from index.embedders import Embedder
-from tests.conftest import DOC_ID, FIXTURES
+from tests.conftest import DOC_ID, FIXTURES, search
 from tests.test_index_store import CountingEmbedder
 
 EXPORT = FIXTURES / "export-tax-rebate-service.txt"
@@ -51,7 +52,7 @@ def test_opening_picks_up_new_and_changed_notices_on_either_backend(config: Inde
     index, report = open_index(config, embedder=counting)
     assert report.action == "built"
     assert notice_ids(index) == [EXPORT_ID, DOC_ID]
-    assert index.search(EXPORT_QUERY, top_k=1).hits[0].passage.doc_id == EXPORT_ID
+    assert search(index, EXPORT_QUERY, top_k=1).hits[0].passage.doc_id == EXPORT_ID
     embedded_for_export = counting.passages_embedded
     assert embedded_for_export > 0
     index.close()
@@ -60,7 +61,7 @@ def test_opening_picks_up_new_and_changed_notices_on_either_backend(config: Inde
     copied.write_text(copied.read_text(encoding="utf-8").replace("5个工作日", "2个工作日"), encoding="utf-8")
     index, report = open_index(config, embedder=counting)
     assert report.action == "built"
-    assert "2个工作日以内" in index.search(EXPORT_QUERY, top_k=1).hits[0].passage.text
+    assert "2个工作日以内" in search(index, EXPORT_QUERY, top_k=1).hits[0].passage.text
     assert 0 < counting.passages_embedded - embedded_for_export < embedded_for_export  # the changed clause alone
     assert index.fingerprints()[EXPORT_ID] == indexed_fingerprint(load_notice(copied).fingerprint)
     index.close()
@@ -82,7 +83,7 @@ def test_ingest_and_remove_are_whole_writes_that_another_handle_sees(config: Ind
     export = load_notice(EXPORT)
     try:
         index.ingest([export])
-        assert index.search(EXPORT_QUERY, top_k=1).hits[0].passage.doc_id == EXPORT_ID
+        assert search(index, EXPORT_QUERY, top_k=1).hits[0].passage.doc_id == EXPORT_ID
         assert index.fingerprints()[EXPORT_ID] == indexed_fingerprint(export.fingerprint)
         # A local index switches to the new build when refreshed; a database's reads see it at once.
         assert other.refresh() == isinstance(other, DirectoryIndex)
@@ -98,7 +99,7 @@ def test_ingest_and_remove_are_whole_writes_that_another_handle_sees(config: Ind
 
         index.remove([EXPORT_ID, "never-indexed"])
         assert notice_ids(index) == [DOC_ID]
-        assert all(hit.passage.doc_id == DOC_ID for hit in index.search(EXPORT_QUERY, top_k=10).hits)
+        assert all(hit.passage.doc_id == DOC_ID for hit in search(index, EXPORT_QUERY, top_k=10).hits)
         other.refresh()
         assert notice_ids(other) == [DOC_ID]
         if isinstance(index, DirectoryIndex):
@@ -108,3 +109,39 @@ def test_ingest_and_remove_are_whole_writes_that_another_handle_sees(config: Ind
     finally:
         index.close()
         other.close()
+
+
+@pytest.fixture
+def extra_stop_word(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """片区 made a stop word, as an edit of index/stopwords.txt would; the real list again afterwards."""
+    edited = tmp_path / "stopwords.txt"
+    edited.write_text(tokenizer._STOPWORDS_FILE.read_text(encoding="utf-8") + "\n片区\n", encoding="utf-8")
+    monkeypatch.setattr(tokenizer, "_STOPWORDS_FILE", edited)
+    tokenizer._stopwords.cache_clear()
+    tokenizer.tokenizer_version.cache_clear()
+    yield "片区"
+    monkeypatch.undo()
+    tokenizer._stopwords.cache_clear()
+    tokenizer.tokenizer_version.cache_clear()
+
+
+def test_a_change_of_stop_words_indexes_every_notice_again_on_either_backend(
+    config: IndexConfig, embedder: Embedder, request: pytest.FixtureRequest
+) -> None:
+    index, _ = open_index(config, embedder=embedder)
+    with index.reading() as snapshot:
+        zone_clause = search(index, "钦州港片区", top_k=1, mode="bm25").hits[0].passage.passage_id
+        assert "片区" in snapshot.passage_terms(zone_clause)
+    before = index.fingerprints()
+    index.close()
+
+    stop_word = request.getfixturevalue("extra_stop_word")
+    index, report = open_index(config, embedder=embedder)
+    try:
+        assert report.action == "built"  # nothing in the corpus changed but how its text is cut into terms
+        assert index.fingerprints() != before
+        with index.reading() as snapshot:
+            assert stop_word not in snapshot.passage_terms(zone_clause)
+            assert snapshot.lexical_run([stop_word], Filters(), 10) == {}
+    finally:
+        index.close()

@@ -23,7 +23,7 @@ from index.embedders import Embedder
 from index.integrity import file_records
 from service.settings import Settings
 from tests.commands import POLICYQA
-from tests.conftest import FIXTURES, LiveServer, open_local
+from tests.conftest import FIXTURES, LiveServer, open_local, search
 from tests.test_index_store import CountingEmbedder, current_build
 
 # Each test here builds, rebuilds or damages an index on disk.
@@ -79,7 +79,7 @@ def test_a_damaged_index_is_refused_by_name_or_rebuilt(damage: str, index_copy: 
 
     index, report = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder)
     assert report.action == "built"
-    assert index.search(QUESTION).hits[0].passage.passage_id.endswith(":3.3.17")
+    assert search(index, QUESTION).hits[0].passage.passage_id.endswith(":3.3.17")
     reloaded, again = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
     assert again.action == "loaded"
     assert len(reloaded.snapshot.passages) == len(index.snapshot.passages)
@@ -145,7 +145,7 @@ def test_a_damaged_cache_batch_is_named_deleted_and_embedded_again(
     assert report.action == "built"
     assert f"embedding cache batch {batch} is damaged" in caplog.text
     assert counting.passages_embedded == keys
-    assert index.search(QUESTION).hits[0].passage.article == "17"
+    assert search(index, QUESTION).hits[0].passage.article == "17"
 
 
 def test_the_next_build_removes_what_killed_builds_left(index_copy: Path, embedder: Embedder) -> None:

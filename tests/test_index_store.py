@@ -17,9 +17,9 @@ import pytest
 
 from corpus import Passage
 from index import IndexBuildError, IndexMismatchError, IndexStore
-from index.clauses import WINDOW_CHARS, clause_windows
+from index.clauses import clause_windows, indexed_version
 from index.embedders import Embedder
-from tests.conftest import FIXTURES, open_local
+from tests.conftest import FIXTURES, open_local, search
 
 # Each test here builds, rebuilds or damages an index on disk.
 pytestmark = pytest.mark.slow
@@ -65,8 +65,8 @@ def test_second_load_reuses_the_stored_index(corpus_copy: Path, tmp_path: Path, 
     assert current_build(index_dir) == build
     assert second.snapshot.passages == first.snapshot.passages
     query = "融资租赁公司能收外币租金吗"
-    assert [h.passage.passage_id for h in second.search(query).hits] == [
-        h.passage.passage_id for h in first.search(query).hits
+    assert [h.passage.passage_id for h in search(second, query).hits] == [
+        h.passage.passage_id for h in search(first, query).hits
     ]
 
 
@@ -74,9 +74,9 @@ def test_manifest_records_notices_embedder_and_versions(default_index_dir: Path,
     manifest = json.loads((default_index_dir / "current" / "manifest.json").read_text())
     assert manifest["embedder"] == {"id": embedder.id, "dim": 384}
     (doc_id, fingerprint), *others = manifest["notices"].items()
-    file_hash, windows = fingerprint.split("+")
+    file_hash, indexed = fingerprint.split("+")
     assert doc_id == "guangxi-ftz-implementation-plan-2020" and not others
-    assert len(file_hash) == 64 and windows == f"windows={WINDOW_CHARS}"
+    assert len(file_hash) == 64 and indexed == f"indexed={indexed_version()}"
     assert manifest["passage_count"] > 45
     assert {"policyqa", "faiss-cpu", "scipy", "jieba", "numpy", "python"} <= set(manifest["versions"])
     assert manifest["built_at"]
@@ -110,10 +110,10 @@ def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
         "guangxi-ftz-implementation-plan-2020",
         "export-tax-rebate-service",
     }
-    assert index.search("出口退税容缺办理", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
+    assert search(index, "出口退税容缺办理", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
     for doc_id in ("guangxi-ftz-implementation-plan-2020", "export-tax-rebate-service"):
         for mode in ("hybrid", "bm25", "dense"):
-            hits = index.search("出口退税容缺办理", top_k=10, mode=mode, doc_id=doc_id).hits
+            hits = search(index, "出口退税容缺办理", top_k=10, mode=mode, doc_id=doc_id).hits
             assert hits and {hit.passage.doc_id for hit in hits} == {doc_id}
 
 
@@ -131,7 +131,7 @@ def test_a_bad_file_keeps_the_earlier_index_served(
     assert [e.path for e in report.errors] == [str(corpus_copy / "broken.txt")]
     assert current_build(index_dir) == build  # not half-updated: the good new notice waits too
     assert [d.doc_id for d in index.snapshot.documents] == ["guangxi-ftz-implementation-plan-2020"]
-    assert index.search("汽车平行进口", top_k=1).hits[0].passage.article == "14"
+    assert search(index, "汽车平行进口", top_k=1).hits[0].passage.article == "14"
 
 
 def test_a_bad_file_with_no_earlier_index_is_an_error_naming_it(
@@ -196,7 +196,7 @@ def test_an_interrupted_build_resumes_without_embedding_finished_batches_again(
     index, report = open_local(corpus_copy, index_dir, resumed)
     assert report.action == "built"
     assert resumed.passages_embedded == len(distinct_texts(index.snapshot.passages)) - done_before
-    assert index.search("融资租赁公司能收外币租金吗").hits[0].passage.article == "17"
+    assert search(index, "融资租赁公司能收外币租金吗").hits[0].passage.article == "17"
 
 
 def test_adding_a_notice_embeds_only_its_text(corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder) -> None:

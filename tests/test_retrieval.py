@@ -10,15 +10,16 @@ from rank_bm25 import BM25Okapi
 
 from corpus.sentences import sentences
 from index import DirectoryIndex
-from index.backend import FUSION_WEIGHTS
 from index.clauses import lexical_text
-from index.fusion import weighted
-from index.highlight import HIGHLIGHT_MIN_CHARS
 from index.tokenizer import Tokenizer, normalize
+from retrieval import RankingConfig, Retriever
+from retrieval.fusion import weighted
+from retrieval.highlight import HIGHLIGHT_MIN_CHARS
+from tests.conftest import search
 
 
 def top_article(index: DirectoryIndex, query: str, mode: str = "hybrid") -> str | None:
-    return index.search(query, top_k=1, mode=mode).hits[0].passage.article
+    return search(index, query, top_k=1, mode=mode).hits[0].passage.article
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "bm25"])
@@ -28,7 +29,7 @@ def test_parallel_car_imports_put_article_14_first(default_index: DirectoryIndex
 
 def test_by_meaning_alone_article_14_is_first_or_a_close_second(default_index: DirectoryIndex) -> None:
     # The layout paragraph naming 钦州港片区 and its 新能源汽车 industry is as near in meaning.
-    hits = default_index.search("钦州港片区能做汽车平行进口吗？", top_k=2, mode="dense").hits
+    hits = search(default_index, "钦州港片区能做汽车平行进口吗？", top_k=2, mode="dense").hits
     assert "14" in [hit.passage.article for hit in hits]
     assert hits[0].score - hits[1].score < 0.01
 
@@ -39,21 +40,23 @@ def test_foreign_currency_lease_rent_puts_article_17_first(default_index: Direct
 
 
 def test_traditional_and_full_width_questions_rank_like_simplified(default_index: DirectoryIndex) -> None:
-    simplified = [h.passage.passage_id for h in default_index.search("钦州港片区能做汽车平行进口吗？").hits]
-    traditional = [h.passage.passage_id for h in default_index.search("欽州港片區能做汽車平行進口嗎?").hits]
+    simplified = [h.passage.passage_id for h in search(default_index, "钦州港片区能做汽车平行进口吗？").hits]
+    traditional = [h.passage.passage_id for h in search(default_index, "欽州港片區能做汽車平行進口嗎?").hits]
     assert traditional == simplified
     assert normalize("ＦＴＺ　１２３") == "ftz 123"
 
 
 def test_an_english_question_finds_the_work_permit_clause_through_the_dense_leg(default_index: DirectoryIndex) -> None:
-    hits = default_index.search("work permits for foreign talent", top_k=5).hits
+    hits = search(default_index, "work permits for foreign talent", top_k=5).hits
     assert "7" in [h.passage.article for h in hits]
     assert all(set(h.scores) == {"dense"} for h in hits)  # no Chinese term to match
 
 
 def test_hybrid_score_is_the_weighted_sum_of_normalised_leg_scores(default_index: DirectoryIndex) -> None:
-    hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
-    assert hit.scores == pytest.approx(FUSION_WEIGHTS)  # first in both legs: each contributes its full weight
+    hit = search(default_index, "融资租赁公司能收外币租金吗", top_k=1).hits[0]
+    weights = RankingConfig()
+    # First in both legs: each contributes its full weight.
+    assert hit.scores == pytest.approx({"bm25": weights.bm25_weight, "dense": weights.dense_weight})
     assert hit.score == pytest.approx(1.0)
 
 
@@ -63,14 +66,15 @@ def test_weighted_fusion_matches_hand_computed_values() -> None:
 
 
 def test_filters_keep_one_section(default_index: DirectoryIndex) -> None:
-    hits = default_index.search("领导小组会议", top_k=10, section="附件").hits
+    hits = search(default_index, "领导小组会议", top_k=10, section="附件").hits
     assert hits and all(h.passage.section_path[0].startswith("附件") for h in hits)
-    assert default_index.search("汽车平行进口", doc_id="no-such-notice").hits == []
+    assert search(default_index, "汽车平行进口", doc_id="no-such-notice").hits == []
 
 
 def test_highlight_is_the_sentence_that_answers_and_what_follows_it(default_index: DirectoryIndex) -> None:
-    hit = default_index.search("融资租赁公司能收外币租金吗", top_k=1).hits[0]
-    highlight = default_index.highlight(hit.passage, "融资租赁公司能收外币租金吗")
+    hit = search(default_index, "融资租赁公司能收外币租金吗", top_k=1).hits[0]
+    highlight = hit.highlight
+    assert Retriever(default_index).highlight(hit.passage, "融资租赁公司能收外币租金吗") == highlight
     assert highlight.startswith("允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。")
     assert highlight in hit.passage.body  # as it stands in the clause, so that a page can mark it
     first_sentence = len("允许广西自贸试验区内符合条件的融资租赁业务收取外币租金。")
@@ -82,7 +86,7 @@ def test_a_highlight_is_one_full_sentence_when_that_says_enough(default_index: D
     long_clause = max(articles, key=lambda p: max(map(len, sentences(p.body, at_semicolons=False))))
     longest = max(sentences(long_clause.body, at_semicolons=False), key=len)
     assert len(longest) >= HIGHLIGHT_MIN_CHARS
-    assert default_index.highlight(long_clause, longest) == longest
+    assert Retriever(default_index).highlight(long_clause, longest) == longest
 
 
 def test_responsibility_tails_are_not_indexed(default_index: DirectoryIndex) -> None:
@@ -105,9 +109,9 @@ def test_bm25_scores_are_rank_bm25s(default_index: DirectoryIndex) -> None:
 
 def test_unknown_mode_and_bad_top_k_name_the_problem(default_index: DirectoryIndex) -> None:
     with pytest.raises(ValueError, match="unknown mode 'fuzzy'; choose one of hybrid, bm25, dense"):
-        default_index.search("外币", mode="fuzzy")
+        search(default_index, "外币", mode="fuzzy")
     with pytest.raises(ValueError, match="top_k must be at least 1"):
-        default_index.search("外币", top_k=0)
+        search(default_index, "外币", top_k=0)
 
 
 def test_a_highlight_is_cut_from_the_text_it_is_given_never_from_an_older_text_under_the_same_id(
@@ -115,12 +119,13 @@ def test_a_highlight_is_cut_from_the_text_it_is_given_never_from_an_older_text_u
 ) -> None:
     """The race a database reader could hit: a clause whose text changed between snapshots, same id."""
     question = "融资租赁公司能收外币租金吗"
-    passage = default_index.search(question).hits[0].passage
-    before = default_index.highlight(passage, question)  # cached for this clause now
+    retriever = Retriever(default_index)
+    passage = search(default_index, question).hits[0].passage
+    before = retriever.highlight(passage, question)  # cached for this clause now
     assert "融资租赁" in before
     amended = "融资租赁公司可按规定以人民币收取租金，外币租金须经外汇局登记后方可收取。其余事项另行规定。"
     newer = dataclasses.replace(passage, text=amended, body=amended)
-    after = default_index.highlight(newer, question)
+    after = retriever.highlight(newer, question)
     assert "外币租金须经外汇局登记" in after
     assert after in amended
-    assert default_index.highlight(passage, question) == before
+    assert retriever.highlight(passage, question) == before

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service.deps import IndexDep
+from service.deps import IndexDep, StateDep
 from service.errors import ANY_ROUTE_ERRORS
-from service.schemas import ErrorResponse, Status
+from service.schemas import ErrorResponse, Readiness, Status
 
 router = APIRouter(tags=["health"], responses=ANY_ROUTE_ERRORS)
 
@@ -16,10 +16,13 @@ def healthz() -> Status:
     return Status(status="ok")
 
 
-@router.get("/readyz", response_model=Status, responses={503: {"model": ErrorResponse}}, summary="The index is loaded")
-def readyz(index: IndexDep) -> Status:
+@router.get(
+    "/readyz", response_model=Readiness, responses={503: {"model": ErrorResponse}}, summary="The index is loaded"
+)
+def readyz(index: IndexDep, state: StateDep) -> Readiness:
     index.check()  # a database that is down makes this 503, as it does every search
-    return Status(status="ready")
+    reranker = state.reranker
+    return Readiness(status="ready", embedder=index.embedder.id, reranker=None if reranker is None else reranker.id)
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from service.deps import API_KEY_SCHEME, IndexDep
+from service.deps import API_KEY_SCHEME, RetrieverDep
 from service.errors import API_ERRORS
 from service.schemas import ErrorResponse, SearchParams, SearchRequest, SearchResponse
 from service.search import answer
@@ -20,12 +20,12 @@ router = APIRouter(
 
 
 @router.post("/search", response_model=SearchResponse, summary="Rank the clauses that answer a question")
-def search(body: SearchRequest, index: IndexDep, request: Request) -> SearchResponse:
+def search(body: SearchRequest, retriever: RetrieverDep, request: Request) -> SearchResponse:
     request.state.mode = body.mode  # a metrics label
-    return answer(index, body)
+    return answer(retriever, body)
 
 
 @router.get("/search", response_model=SearchResponse, summary="The same search, as query parameters")
-def search_get(params: Annotated[SearchParams, Query()], index: IndexDep, request: Request) -> SearchResponse:
+def search_get(params: Annotated[SearchParams, Query()], retriever: RetrieverDep, request: Request) -> SearchResponse:
     request.state.mode = params.mode
-    return answer(index, params.to_request())
+    return answer(retriever, params.to_request())

@@ -9,7 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
-from index import MODES
+from retrieval import MODES
 from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

@@ -1,10 +1,10 @@
-"""Fuse rankings from several retrievers into one, as plain ``{passage_id: score}`` runs."""
+"""Fuse rankings from several legs into one, as plain ``{passage_id: score}`` runs."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-Scores = Mapping[str, float]  # one retriever's scores: passage id -> score, best first
+from index.contract import Scores
 
 
 def weighted(

@@ -1,0 +1,45 @@
+"""How the Retriever ranks, as data: every weight, depth and threshold in one place, with its measured default."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from index.bm25 import VARIANT
+from retrieval.answerability import Thresholds
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """The ranking's settings; service settings make one (``Settings.ranking_config``) and eval records it.
+
+    The defaults were chosen on the tuning part of the gold set (legs' weights, window weight) and the
+    NCP dev questions (notice weight); README, *Evaluation*.
+    """
+
+    # Weights of the two legs in hybrid mode, over their min-max normalised scores.
+    bm25_weight: float = 0.3
+    dense_weight: float = 0.7
+    # How deep each leg ranks before fusion; deeper than any top_k a caller may ask for.
+    candidates: int = 100
+    # A passage's dense score is its similarity plus this times its closest window's.
+    window_weight: float = 1.5
+    # Where the notices' BM25 tells them apart, the notice's score takes this share of a passage's hybrid score.
+    notice_weight: float = 0.5
+    # How many of the best first-stage candidates a reranker reads, and its share of their final score.
+    rerank_depth: int = 20
+    rerank_weight: float = 0.5
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        for name in ("bm25_weight", "dense_weight", "notice_weight", "rerank_weight"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        if self.candidates < 1 or self.rerank_depth < 1:
+            raise ValueError(
+                f"candidates and rerank_depth must be at least 1, got {self.candidates}, {self.rerank_depth}"
+            )
+
+    def record(self) -> dict[str, Any]:
+        """The settings as plain data, with the BM25 variant: what an eval report or /readyz shows."""
+        return {**asdict(self), "thresholds": self.thresholds._asdict(), "bm25_variant": VARIANT}

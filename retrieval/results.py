@@ -1,0 +1,40 @@
+"""The Retriever's one request type and one result type; the API, the CLI and eval map them to their own shapes."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from corpus.models import Passage
+from index.contract import Filters
+from retrieval.answerability import Evidence
+
+MODES = ("hybrid", "bm25", "dense")
+
+
+class RetrievalRequest(NamedTuple):
+    """A question, how many clauses to return, which legs rank them, what to keep, and whether to rerank."""
+
+    query: str
+    top_k: int = 5
+    mode: str = "hybrid"
+    filters: Filters = Filters()
+    rerank: bool = True  # with a reranker configured; False ranks as the first stage alone
+
+
+class Hit(NamedTuple):
+    """One ranked clause: its final score, each stage's part in it, and the sentences that best answer."""
+
+    rank: int
+    passage: Passage
+    score: float
+    scores: dict[str, float]  # bm25, dense, notice, rerank: the parts that add up to ``score``
+    highlight: str
+
+
+class Retrieval(NamedTuple):
+    """The clauses that best answer a question, best first, and whether the notices answer it at all."""
+
+    hits: list[Hit]
+    evidence: Evidence
+    answerable: bool
+    took_ms: float

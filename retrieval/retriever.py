@@ -1,0 +1,189 @@
+"""The one ranker above every store: candidates from each leg, fusion, reranking, answerability, highlights.
+
+A store (index/contract.py) hands out a snapshot holding each leg's raw scores and the passages;
+everything a question's answer is made of is decided here, from a ``RankingConfig``, so two stores over
+the same notices rank alike and a new store or reranker changes nothing in this file.
+
+1. Candidates: BM25 over the question's jieba terms (``bm25``), and the nearest passages by vector, each
+   scored with its closest window (``dense``); ``RankingConfig.candidates`` deep.
+2. Fusion (hybrid mode): the legs' min-max normalised scores, weighted, and the notice's own BM25 share
+   where the notices' BM25 tells them apart (``notice``).
+3. Reranking, with a reranker: the best ``rerank_depth`` candidates are read with the question; the
+   reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
+   first stage's score, over the best one's, the rest.
+4. Answerability from the legs' evidence, and each returned clause's best sentences.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+
+import numpy as np
+
+from corpus.models import Passage
+from index.clauses import lexical_text
+from index.contract import Filters, Readable, Scores, Snapshot
+from index.tokenizer import Tokenizer, has_chinese, normalize
+from retrieval.answerability import Evidence, is_answerable, term_coverage
+from retrieval.config import RankingConfig
+from retrieval.fusion import weighted
+from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
+from retrieval.rerankers import Reranker
+from retrieval.results import MODES, Hit, Retrieval, RetrievalRequest
+
+QUERY_CACHE_SIZE = 4096
+SENTENCE_CACHE_SIZE = 8192
+
+Parts = dict[str, float]  # each stage's part in a passage's score, by name
+
+
+class Retriever:
+    """Ranks a store's clauses for a question (``search``), by ``config``, reranking with ``reranker`` if given."""
+
+    def __init__(self, store: Readable, config: RankingConfig | None = None, reranker: Reranker | None = None) -> None:
+        self.store = store
+        self.config = config or RankingConfig()
+        self.reranker = reranker
+        # Portals see the same questions again and again: keep their embeddings.
+        self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
+        # Cutting a passage into sentences and terms costs a millisecond; answers reuse the same passages.
+        self._sentence_terms = lru_cache(maxsize=SENTENCE_CACHE_SIZE)(_cut_sentences)
+
+    def search(self, request: RetrievalRequest) -> Retrieval:
+        """The ``top_k`` clauses that best answer the question, best first, and whether any answers it; all read
+        from one snapshot of the store.
+
+        ``mode`` is ``hybrid`` (both legs fused), ``bm25`` or ``dense``; ``filters`` keep one notice's
+        passages and/or those under a heading containing ``section``.
+        """
+        if request.mode not in MODES:
+            raise ValueError(f"unknown mode {request.mode!r}; choose one of {', '.join(MODES)}")
+        if request.top_k < 1:
+            raise ValueError(f"top_k must be at least 1, got {request.top_k}")
+        started = time.perf_counter()
+        with self.store.reading() as snapshot:
+            query_terms = snapshot.tokenizer.tokenize(request.query)
+            runs = self._candidates(snapshot, request, query_terms)
+            scored = self._first_stage(snapshot, runs, query_terms, request.mode)
+            order = _best_first(scored)
+            if self.reranker is not None and request.rerank and order:
+                order = self._rerank(snapshot, self.reranker, request.query, order, scored)
+            hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
+            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query))
+        took_ms = round((time.perf_counter() - started) * 1000, 2)
+        return Retrieval(hits, evidence, is_answerable(evidence, self.config.thresholds), took_ms)
+
+    def highlight(self, passage: Passage, query: str) -> str:
+        """The sentences of ``passage`` that best answer ``query``, as they stand in it."""
+        with self.store.reading() as snapshot:
+            return self._highlight(snapshot, passage, set(snapshot.tokenizer.tokenize(query)))
+
+    def _candidates(self, snapshot: Snapshot, request: RetrievalRequest, query_terms: list[str]) -> dict[str, Scores]:
+        """Each leg the mode runs, ``candidates`` deep."""
+        runs: dict[str, Scores] = {}
+        if request.mode in ("hybrid", "bm25"):
+            runs["bm25"] = snapshot.lexical_run(query_terms, request.filters, self.config.candidates)
+        if request.mode in ("hybrid", "dense"):
+            runs["dense"] = self._dense_run(snapshot, request.query, request.filters)
+        return runs
+
+    def _dense_run(self, snapshot: Snapshot, query: str, filters: Filters) -> Scores:
+        """Each passage's similarity plus ``window_weight`` times its closest window's: a long clause whose one
+        sentence answers the question is not drowned by the rest of it."""
+        vector = self.query_vector(normalize(query))
+        nearest = snapshot.passage_run(vector, filters, self.config.candidates)
+        best_window = snapshot.sentence_run(vector, list(nearest))
+        floor = min(best_window.values(), default=0.0)  # for a passage too short to have windows
+        weight = self.config.window_weight
+        scores = {key: similarity + weight * best_window.get(key, floor) for key, similarity in nearest.items()}
+        return dict(sorted(scores.items(), key=lambda item: (-item[1], item[0])))
+
+    def _first_stage(
+        self, snapshot: Snapshot, runs: dict[str, Scores], query_terms: list[str], mode: str
+    ) -> dict[str, Parts]:
+        """Each candidate's score as its parts: one leg's raw score, or in hybrid mode the fused legs and the notice."""
+        if mode != "hybrid":
+            return {key: {mode: score} for key, score in runs[mode].items()}
+        fused = weighted(
+            runs, {"bm25": self.config.bm25_weight, "dense": self.config.dense_weight}, floors={"bm25": 0.0}
+        )
+        self._add_notice_leg(snapshot, fused, query_terms)
+        return fused
+
+    def _add_notice_leg(self, snapshot: Snapshot, fused: dict[str, Parts], query_terms: list[str]) -> None:
+        """Give each fused passage its notice's share, ``notice_weight`` times the notice's BM25 score over the best
+        notice's, and scale the legs' parts to the rest. One notice alone, or none holding the terms, adds nothing."""
+        notices = snapshot.notice_run(query_terms)
+        best = max(notices.values(), default=0.0)
+        if best <= 0:
+            return
+        share = self.config.notice_weight
+        for key, parts in fused.items():
+            for leg in parts:
+                parts[leg] *= 1 - share
+            doc_id = key.rsplit(":", 1)[0]  # passage ids are <doc_id>:<position>, and positions hold no colon
+            parts["notice"] = share * notices.get(doc_id, 0.0) / best
+
+    def _rerank(
+        self, snapshot: Snapshot, reranker: Reranker, query: str, order: list[str], scored: dict[str, Parts]
+    ) -> list[str]:
+        """Read the best ``rerank_depth`` candidates with the question; give the reranker's normalised score
+        ``rerank_weight`` of their final score, the first stage's (over the best) the rest; the new order."""
+        head = [(key, passage) for key in order[: self.config.rerank_depth] if (passage := snapshot.get_passage(key))]
+        raw = reranker.score(query, [lexical_text(passage) for _, passage in head])
+        weight = self.config.rerank_weight
+        best = sum(scored[order[0]].values())
+        scale = (1 - weight) / best if best > 0 else 1 - weight
+        for parts in scored.values():
+            for stage in parts:
+                parts[stage] *= scale
+        lo, span = (float(raw.min()), float(np.ptp(raw))) if len(raw) else (0.0, 0.0)
+        for (key, _), value in zip(head, raw.tolist(), strict=True):
+            scored[key]["rerank"] = weight * ((value - lo) / span if span > 0 else 1.0)
+        return _best_first(scored)
+
+    def _hits(
+        self, snapshot: Snapshot, order: list[str], scored: dict[str, Parts], query_terms: set[str], top_k: int
+    ) -> list[Hit]:
+        hits: list[Hit] = []
+        for key in order:
+            if len(hits) == top_k:
+                break
+            if (passage := snapshot.get_passage(key)) is not None:
+                highlight = self._highlight(snapshot, passage, query_terms)
+                hits.append(Hit(len(hits) + 1, passage, float(sum(scored[key].values())), scored[key], highlight))
+        return hits
+
+    def _highlight(self, snapshot: Snapshot, passage: Passage, query_terms: set[str]) -> str:
+        """The sentences of ``passage`` that best answer the question."""
+        candidates = self._sentence_terms(passage.body, snapshot.tokenizer)
+        if not candidates:
+            return passage.body
+        return best_sentence(passage.body, candidates, query_terms, snapshot.term_weight)
+
+    def _evidence(self, snapshot: Snapshot, runs: dict[str, Scores], query_terms: list[str], chinese: bool) -> Evidence:
+        dense, lexical = runs.get("dense"), runs.get("bm25")
+        coverage = None
+        if lexical is not None:
+            best = next(iter(lexical), None)
+            coverage = (
+                0.0 if best is None else term_coverage(query_terms, snapshot.passage_terms(best), snapshot.term_weight)
+            )
+        return Evidence(max(dense.values(), default=0.0) if dense is not None else None, coverage, chinese)
+
+    def _embed_query(self, normalized_query: str) -> np.ndarray:
+        vector = self.store.embedder.embed_queries([normalized_query])[0]
+        vector.flags.writeable = False  # shared by every caller of the cache
+        return vector
+
+
+def _best_first(scored: dict[str, Parts]) -> list[str]:
+    totals = {key: sum(parts.values()) for key, parts in scored.items()}
+    return sorted(totals, key=lambda key: (-totals[key], key))
+
+
+def _cut_sentences(text: str, tokenizer: Tokenizer) -> SentenceTerms:
+    # Keyed by the text and tokenizer themselves, not the passage id: a snapshot of another version of the
+    # store can never get another text's sentences.
+    return sentence_terms(text, tokenizer.tokenize)

@@ -1,0 +1,171 @@
+"""The reranking stage: how a reranker's scores combine with the first stage's, and a real sentence-transformers
+CrossEncoder (a tiny BERT made in the test) serving over HTTP, selected by POLICYQA_RERANKER."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from corpus import DEFAULT_CORPUS_DIR, load_corpus
+from index import DirectoryIndex
+from index.clauses import lexical_text
+from retrieval import RankingConfig, RetrievalRequest, Retriever, make_reranker
+from service.settings import Settings
+from tests.commands import POLICYQA
+from tests.conftest import LiveServer
+
+QUESTION = "融资租赁公司能收外币租金吗"
+
+
+class LengthReranker:
+    """Prefers longer clauses: a reranker whose every score a test can compute by hand."""
+
+    id = "test/length"
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, list[str]]] = []
+
+    def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
+        self.calls.append((query, list(passages)))
+        return np.array([len(passage) for passage in passages], dtype=np.float32)
+
+
+def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(default_index: DirectoryIndex) -> None:
+    config = RankingConfig(rerank_depth=8, rerank_weight=0.4)
+    reranker = LengthReranker()
+    retriever = Retriever(default_index, config, reranker)
+    first = retriever.search(RetrievalRequest(QUESTION, top_k=30, rerank=False))
+    reranked = retriever.search(RetrievalRequest(QUESTION, top_k=30))
+
+    head = first.hits[:8]
+    ((query, texts),) = reranker.calls
+    assert query == QUESTION and texts == [lexical_text(hit.passage) for hit in head]  # the best 8, in order
+    lengths = np.array([len(text) for text in texts], dtype=float)
+    normalised = (lengths - lengths.min()) / (lengths.max() - lengths.min())
+    best = first.hits[0].score
+    expected = {hit.passage.passage_id: 0.6 * hit.score / best for hit in first.hits}
+    for hit, value in zip(head, normalised, strict=True):
+        expected[hit.passage.passage_id] += 0.4 * value
+
+    got = {hit.passage.passage_id: hit.score for hit in reranked.hits}
+    assert got == pytest.approx({key: expected[key] for key in got})
+    assert [hit.score for hit in reranked.hits] == sorted(got.values(), reverse=True)
+    for hit in reranked.hits:
+        assert hit.score == pytest.approx(sum(hit.scores.values()))
+        assert ("rerank" in hit.scores) == (hit.passage.passage_id in {h.passage.passage_id for h in head})
+    # Below the reranked head the first stage's order holds, and no clause of it overtakes the head.
+    tail = [hit.passage.passage_id for hit in reranked.hits if "rerank" not in hit.scores]
+    assert tail == [hit.passage.passage_id for hit in first.hits[8:]]
+    assert [hit.rank for hit in reranked.hits] == list(range(1, 31))
+    assert reranked.answerable == first.answerable and reranked.evidence == first.evidence
+
+
+@pytest.mark.parametrize("mode", ["bm25", "dense"])
+def test_a_reranker_reads_the_one_legs_candidates_in_a_single_leg_mode(
+    default_index: DirectoryIndex, mode: str
+) -> None:
+    retriever = Retriever(default_index, RankingConfig(rerank_depth=5, rerank_weight=1.0), LengthReranker())
+    hits = retriever.search(RetrievalRequest(QUESTION, top_k=5, mode=mode)).hits
+    assert set(hits[0].scores) == {mode, "rerank"}
+    assert hits[0].scores[mode] == 0.0 and hits[0].scores["rerank"] == 1.0  # the weight is all the reranker's
+    lengths = [len(lexical_text(hit.passage)) for hit in hits if hit.scores.get("rerank", 0) > 0]
+    assert len(lengths) >= 4 and lengths == sorted(lengths, reverse=True)
+
+
+def test_with_no_weight_the_reranker_changes_no_order(default_index: DirectoryIndex) -> None:
+    plain = Retriever(default_index).search(RetrievalRequest(QUESTION, top_k=10))
+    weightless = Retriever(default_index, RankingConfig(rerank_weight=0.0), LengthReranker())
+    reranked = weightless.search(RetrievalRequest(QUESTION, top_k=10))
+    assert [h.passage.passage_id for h in reranked.hits] == [h.passage.passage_id for h in plain.hits]
+
+
+def test_unknown_rerankers_and_ranking_settings_are_refused_by_name() -> None:
+    assert make_reranker("none") is None and make_reranker(None) is None
+    with pytest.raises(ValueError, match="unknown reranker 'bge'; choose none or one of sentence-transformers:<model>"):
+        make_reranker("bge")
+    with pytest.raises(ValueError, match="rerank_weight must be between 0 and 1"):
+        RankingConfig(rerank_weight=1.5)
+
+
+def tiny_cross_encoder(path: Path) -> Path:
+    """A sentence-transformers CrossEncoder made here: a one-layer BERT with a character vocabulary of the
+    default notice and random weights, saved as a model directory (nothing is downloaded)."""
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+
+    text = "".join(notice.document.text for notice in load_corpus(DEFAULT_CORPUS_DIR).notices) + QUESTION
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted({ch for ch in text if not ch.isspace()})]
+    path.mkdir(parents=True)
+    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
+    BertForSequenceClassification(config).save_pretrained(path)
+    BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def cross_encoder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tiny_cross_encoder(tmp_path_factory.mktemp("reranker") / "tiny-cross-encoder")
+
+
+@pytest.fixture(scope="module")
+def reranking_server(default_index_dir: Path, cross_encoder: Path) -> Iterator[LiveServer]:
+    settings = Settings(
+        index_dir=default_index_dir, rate_limit=None, reranker=f"sentence-transformers:{cross_encoder}", rerank_depth=10
+    )
+    live = LiveServer(settings).start()
+    yield live
+    live.stop()
+
+
+def test_a_sentence_transformers_cross_encoder_reranks_over_http(
+    reranking_server: LiveServer, server: LiveServer, cross_encoder: Path, default_index: DirectoryIndex
+) -> None:
+    ready = httpx.get(f"{reranking_server.url}/readyz").json()
+    assert ready["reranker"] == f"sentence-transformers/{cross_encoder}"
+
+    body = {"query": QUESTION, "top_k": 15}
+    reranked = httpx.post(f"{reranking_server.url}/v1/search", json=body).json()["results"]
+    assert sum("rerank" in result["scores"] for result in reranked) == 10  # the depth
+    for result in reranked:
+        assert result["score"] == pytest.approx(sum(result["scores"].values()))
+    reranker = make_reranker(f"sentence-transformers:{cross_encoder}")
+    assert reranker is not None
+    head = [result for result in reranked if "rerank" in result["scores"]]
+    texts = [lexical_text(default_index.get_passage(result["passage_id"])) for result in head]  # the same notice
+    raw = reranker.score(QUESTION, texts)
+    # The reranker's part follows its own order of the head: the clause it scores best has the whole weight.
+    assert head[int(np.argmax(raw))]["scores"]["rerank"] == pytest.approx(0.5)
+    assert head[int(np.argmin(raw))]["scores"]["rerank"] == pytest.approx(0.0)
+
+    # Without the stage, the same server ranks as one with no reranker at all.
+    first_stage = httpx.post(f"{reranking_server.url}/v1/search", json={**body, "rerank": False}).json()["results"]
+    plain = httpx.post(f"{server.url}/v1/search", json=body).json()["results"]
+    assert [(r["passage_id"], r["scores"]) for r in first_stage] == [(r["passage_id"], r["scores"]) for r in plain]
+    query = {"q": QUESTION, "top_k": 15, "rerank": "false"}
+    assert httpx.get(f"{reranking_server.url}/v1/search", params=query).json()["results"] == first_stage
+
+
+def test_an_unknown_reranker_is_named_by_the_cli(tmp_path: Path) -> None:
+    env = {**os.environ, "POLICYQA_RERANKER": "bge-reranker", "POLICYQA_INDEX_DIR": str(tmp_path / "index")}
+    result = subprocess.run([*POLICYQA, "search", "外币"], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert (
+        "policyqa: error: reranker: Value error, unknown reranker 'bge-reranker'; choose none or one of"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr
