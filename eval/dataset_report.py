@@ -9,17 +9,19 @@ from typing import Any
 
 from corpus import load_corpus
 from eval.answers import ANSWER_METRICS, AnswerJudge, ask_all, judge_answers
-from eval.dataset import Dataset, load_dataset
-from eval.harness import METRICS, Searcher, score, setup_lines
+from eval.dataset import Dataset, Query, load_dataset
+from eval.harness import METRICS, Flagging, Response, Searcher, score, setup_lines
 
 
 @dataclass
 class DatasetReport:
-    """Each mode's metrics on one dataset: answer-span metrics, and passage-level ones where it has qrels."""
+    """Each mode's metrics on one dataset: answer-span metrics (overall, and by question type where there are
+    several types), passage-level ones where it has qrels, and how ``answerable`` flags questions with no answer."""
 
     dataset: Dataset
     answer_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     passage_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
+    flagging: dict[str, Flagging] = field(default_factory=dict)
 
     def table(self) -> list[str]:
         """The report's tables as markdown lines."""
@@ -32,6 +34,11 @@ class DatasetReport:
                 cells = (f"{values[m]:.0f}" if m == "top1_chars" else f"{values[m]:.3f}" for m in names)
                 lines.append(f"| {mode} | " + " | ".join(cells) + " |")
             lines.append("")
+        for mode, f in self.flagging.items():
+            lines.append(
+                f"{mode}: flagged {f.unanswerable_flagged}/{f.unanswerable} questions with no answer, "
+                f"{f.answerable_flagged}/{f.answerable} answered ones wrongly"
+            )
         return lines
 
 
@@ -40,15 +47,34 @@ def evaluate_dataset(root: Path, searcher: Searcher, modes: Sequence[str]) -> Da
     dataset = load_dataset(root)
     report = DatasetReport(dataset)
     judge = AnswerJudge({n.document.doc_id: n.document.text for n in load_corpus(dataset.notices_dir).notices})
+    answered = [q for q in dataset.queries if q.qid in dataset.answers]
+    types = sorted({q.type for q in answered})
     for mode in modes:
         responses = ask_all(dataset.queries, searcher, mode)
         if dataset.answers:
             report.answer_metrics[mode] = judge_answers(dataset.queries, dataset.answers, responses, judge)
+            for kind in types if len(types) > 1 else ():
+                of_kind = [q for q in answered if q.type == kind]
+                report.answer_metrics[f"{mode}, {kind}"] = judge_answers(of_kind, dataset.answers, responses, judge)
         if dataset.qrels:
             run = {qid: {r.passage_id: float(len(resp.results) - r.rank + 1) for r in resp.results}
                    for qid, resp in responses.items()}  # fmt: skip
             report.passage_metrics[mode] = score(dataset.qrels, run)
+        report.flagging[mode] = _flagging(dataset, responses)
     return report
+
+
+def _flagging(dataset: Dataset, responses: dict[str, Response]) -> Flagging:
+    """Questions with no answer or judged passage (off-topic ones) flagged ``answerable: false``, and answered
+    ones flagged wrongly."""
+    judged = {q.qid for q in dataset.queries if q.qid in dataset.answers or q.qid in dataset.qrels}
+    none: list[Query] = [q for q in dataset.queries if q.qid not in judged]
+    return Flagging(
+        unanswerable=len(none),
+        unanswerable_flagged=sum(not responses[q.qid].answerable for q in none),
+        answerable=len(judged),
+        answerable_flagged=sum(not responses[qid].answerable for qid in judged),
+    )
 
 
 def write_dataset_report(report: DatasetReport, out_dir: Path, setup: dict[str, Any] | None = None) -> Path:

@@ -1,9 +1,13 @@
-"""Convert the NCPPolicies questions (../shared/external/ncppolicies) into a dataset for ``policyqa eval --dataset``.
+"""Convert the NCPPolicies questions (../shared/external/ncppolicies), or the team's own questions about those
+notices (eval/team/), into a dataset for ``policyqa eval --dataset``.
 
 The data's licence is unknown: it is read from where it lies and written outside the repository
-(the notices are linked, not copied). Usage::
+(the notices are linked, not copied). Each question's type says which half of the notices its answer
+lies in (``training-half``: the notices the project's reranker may be trained on, ``other-half``), so
+every figure is reported for both; the team's off-topic questions have no answer (``off-topic``)::
 
     python -m eval.ncp ../shared/external/ncppolicies /tmp/ncp-dev
+    python -m eval.ncp ../shared/external/ncppolicies /tmp/ncp-team --team eval/team
     policyqa eval --dataset /tmp/ncp-dev
 """
 
@@ -12,13 +16,45 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from reranker.halves import in_training_half
+
+TEAM_DIR = Path(__file__).parent / "team"
+
+
+def half(doc_id: str) -> str:
+    """``training-half`` or ``other-half``: the question type that says which notices answer it."""
+    return "training-half" if in_training_half(doc_id) else "other-half"
 
 
 def convert(source: Path, target: Path, questions: str = "questions-dev.tsv") -> int:
-    """Write ``target/{notices,queries.jsonl,answers.jsonl}`` from ``source``; return how many questions."""
-    if not (source / "notices").is_dir() or not (source / questions).is_file():
+    """Write ``target/{notices,queries.jsonl,answers.jsonl}`` from the competition's ``questions`` file in
+    ``source``; return how many questions."""
+    if not (source / questions).is_file():
         raise SystemExit(f"{source}: expected notices/ and {questions}")
+    with (source / questions).open(encoding="utf-8", newline="") as rows:
+        read = list(csv.DictReader(rows, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return _write(source, target, ((r["qid"], r["question"], r["docid"], r["answer"].strip()) for r in read))
+
+
+def convert_team(source: Path, target: Path, team_dir: Path = TEAM_DIR) -> int:
+    """The same from the team's questions: answers are the notice's text at each question's ``answer_chars``
+    (read from ``source`` now, never stored), and the off-topic questions have none."""
+    rows = []
+    for question in _jsonl(team_dir / "questions-other-half.jsonl"):
+        text = (source / "notices" / f"{question['doc_id']}.txt").read_text(encoding="utf-8")
+        start, end = question["answer_chars"]
+        rows.append((question["qid"], question["question"], question["doc_id"], text[start:end]))
+    rows += [(q["qid"], q["question"], None, None) for q in _jsonl(team_dir / "off-topic.jsonl")]
+    return _write(source, target, rows)
+
+
+def _write(source: Path, target: Path, rows: Iterable[tuple[str, str, str | None, str | None]]) -> int:
+    """Link the notices and write the questions, typed by half, and their answers."""
+    if not (source / "notices").is_dir():
+        raise SystemExit(f"{source}: expected notices/")
     repository = Path(__file__).resolve().parent.parent
     if target.resolve().is_relative_to(repository):
         raise SystemExit(f"{target}: write the dataset outside the repository; its licence is unknown")
@@ -28,25 +64,39 @@ def convert(source: Path, target: Path, questions: str = "questions-dev.tsv") ->
         notices.symlink_to((source / "notices").resolve(), target_is_directory=True)
     count = 0
     with (
-        (source / questions).open(encoding="utf-8", newline="") as rows,
         (target / "queries.jsonl").open("w", encoding="utf-8") as queries,
         (target / "answers.jsonl").open("w", encoding="utf-8") as answers,
     ):
-        for row in csv.DictReader(rows, delimiter="\t", quoting=csv.QUOTE_NONE):
-            queries.write(json.dumps({"_id": row["qid"], "text": row["question"]}, ensure_ascii=False) + "\n")
-            answer = {"query-id": row["qid"], "doc-id": row["docid"], "answer": row["answer"].strip()}
-            answers.write(json.dumps(answer, ensure_ascii=False) + "\n")
+        for qid, question, doc_id, answer in rows:
+            kind = "off-topic" if doc_id is None else half(doc_id)
+            query = {"_id": qid, "text": question, "metadata": {"type": kind}}
+            queries.write(json.dumps(query, ensure_ascii=False) + "\n")
+            if doc_id is not None:
+                answers.write(
+                    json.dumps({"query-id": qid, "doc-id": doc_id, "answer": answer}, ensure_ascii=False) + "\n"
+                )
             count += 1
     return count
+
+
+def _jsonl(path: Path) -> Iterator[dict[str, object]]:
+    with path.open(encoding="utf-8") as rows:
+        yield from (json.loads(line) for line in rows if line.strip())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the ncppolicies folder (notices/, questions-dev.tsv)")
     parser.add_argument("target", type=Path, help="where to write the dataset, outside the repository")
-    parser.add_argument("--questions", default="questions-dev.tsv", help="the questions file in source")
+    parser.add_argument("--questions", default="questions-dev.tsv", help="the competition's questions file in source")
+    parser.add_argument("--team", type=Path, help="convert the team's questions in this folder (eval/team) instead")
     args = parser.parse_args()
-    print(f"wrote {convert(args.source, args.target, args.questions)} questions to {args.target}")
+    count = (
+        convert_team(args.source, args.target, args.team)
+        if args.team
+        else convert(args.source, args.target, args.questions)
+    )
+    print(f"wrote {count} questions to {args.target}")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,9 +16,10 @@ from corpus import load_corpus
 from eval.answers import AnswerJudge, ask_all, judge_answers
 from eval.dataset import Answer, Query, load_dataset
 from eval.harness import library_searcher
+from eval.ncp import convert, convert_team, half
 from index import DirectoryIndex
 from retrieval import Retriever
-from tests.conftest import DOC_ID, NOTICE
+from tests.conftest import DOC_ID, FIXTURES, NOTICE
 
 # Questions of this team's own, with the notice and the text that answer them.
 QUESTIONS = [
@@ -91,6 +93,8 @@ def test_a_dataset_needs_notices_questions_and_judgements(tmp_path: Path) -> Non
 
 @pytest.mark.slow
 def test_policyqa_eval_dataset_indexes_its_notices_and_reports(dataset_dir: Path, tmp_path: Path) -> None:
+    with (dataset_dir / "queries.jsonl").open("a", encoding="utf-8") as queries:  # one no notice answers
+        queries.write(json.dumps({"_id": "weather", "text": "明天天气怎么样"}, ensure_ascii=False) + "\n")
     env = {**os.environ, "POLICYQA_INDEX_DIR": str(tmp_path / "default-index")}
     command = [sys.executable, "-m", "service.cli", "eval", "--dataset", str(dataset_dir), "--modes", "bm25"]
     result = subprocess.run([*command, "--out", str(tmp_path / "out")], env=env, capture_output=True, text=True)
@@ -99,4 +103,47 @@ def test_policyqa_eval_dataset_indexes_its_notices_and_reports(dataset_dir: Path
     assert "| bm25 | 1.000 | 1.000 |" in result.stdout
     assert (tmp_path / "datasets" / "guangxi-questions" / "current" / "manifest.json").is_file()
     assert not (tmp_path / "default-index").exists()  # the default corpus's index is not touched
-    assert "notice Hit@1" in (tmp_path / "out" / "report-guangxi-questions.md").read_text(encoding="utf-8")
+    assert re.search(
+        r"^bm25: flagged [01]/1 questions with no answer, [0-3]/3 answered ones wrongly$", result.stdout, re.M
+    )
+    report = (tmp_path / "out" / "report-guangxi-questions.md").read_text(encoding="utf-8")
+    assert "notice Hit@1" in report
+    assert '"bm25_variant": "robertson"' in report and '"reranker": null' in report  # what ranked the run
+
+
+def test_ncp_questions_are_typed_by_the_half_of_the_notices_that_answers_them(tmp_path: Path) -> None:
+    source = tmp_path / "ncppolicies"
+    (source / "notices").mkdir(parents=True)
+    for fixture in FIXTURES.iterdir():
+        shutil.copy(fixture, source / "notices")
+    halves = {path.stem: half(path.stem) for path in (source / "notices").iterdir()}
+    assert set(halves.values()) == {"training-half", "other-half"}  # the three fixtures fall in both
+    rows = ["qid\tdocid\tquestion\tanswer"] + [f"q-{doc}\t{doc}\t问题{i}\t 答案{i} " for i, doc in enumerate(halves)]
+    (source / "questions-dev.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    assert convert(source, tmp_path / "dev") == 3
+    dataset = load_dataset(tmp_path / "dev")
+    assert {q.qid: q.type for q in dataset.queries} == {f"q-{doc}": kind for doc, kind in halves.items()}
+    assert dataset.answers["q-" + next(iter(halves))].text == "答案0"
+
+
+def test_the_teams_questions_take_their_answers_from_the_notice_and_off_topic_ones_have_none(tmp_path: Path) -> None:
+    source = tmp_path / "ncppolicies"
+    (source / "notices").mkdir(parents=True)
+    shutil.copy(FIXTURES / "export-tax-rebate-service.txt", source / "notices")
+    text = (source / "notices" / "export-tax-rebate-service.txt").read_text(encoding="utf-8")
+    start = text.index("5个工作日")
+    team = tmp_path / "team"
+    team.mkdir()
+    question = {"qid": "h1", "question": "退税多久办完", "doc_id": "export-tax-rebate-service",
+                "passage_ids": [], "answer_chars": [start, start + 5], "style": "specific"}  # fmt: skip
+    (team / "questions-other-half.jsonl").write_text(json.dumps(question, ensure_ascii=False) + "\n", encoding="utf-8")
+    off_topic = {"qid": "o1", "question": "明天天气怎么样", "style": "off-topic-chat"}
+    (team / "off-topic.jsonl").write_text(json.dumps(off_topic, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    assert convert_team(source, tmp_path / "team-dataset", team) == 2
+    dataset = load_dataset(tmp_path / "team-dataset")
+    assert dataset.answers == {"h1": Answer("export-tax-rebate-service", "5个工作日")}
+    assert {q.qid: q.type for q in dataset.queries} == {"h1": half("export-tax-rebate-service"), "o1": "off-topic"}
+    with pytest.raises(SystemExit, match="outside the repository"):
+        convert_team(source, Path(__file__).parent / "not-here", team)
