@@ -113,7 +113,9 @@ def tiny_cross_encoder(path: Path) -> Path:
         num_labels=1,
     )
     BertForSequenceClassification(config).save_pretrained(path)
-    BertTokenizerFast(vocab_file=str(path / "vocab.txt")).save_pretrained(path)
+    tokenizer = BertTokenizerFast(vocab=str(path / "vocab.txt"))
+    assert tokenizer.convert_tokens_to_ids("租") != tokenizer.unk_token_id  # the characters are its vocabulary
+    tokenizer.save_pretrained(path)
     return path
 
 
