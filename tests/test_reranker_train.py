@@ -28,6 +28,7 @@ from reranker.examples import (
 )
 from reranker.halves import in_training_half
 from tests.conftest import FIXTURES
+from tests.tiny_models import tiny_bert
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
@@ -76,27 +77,15 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_base(tmp_path_factory: pytest.TempPathFactory, notices_dir: Path) -> Path:
     """A 3-layer BERT with a character vocabulary and no pooler, saved as the base model is. Its random weights are
     drawn wide, so that its first scores already depend on the text."""
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from functools import partial
 
-    path = tmp_path_factory.mktemp("models") / "tiny-base"
+    from transformers import BertModel
+
     text = "".join(load_notice(p).document.text for p in sorted(notices_dir.iterdir()))
     text += "".join(question.question for question in [*QUESTIONS, NANNING_QUESTION])
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted({ch for ch in text if not ch.isspace()})]
-    path.mkdir(parents=True)
-    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=3,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        initializer_range=0.2,
-    )
-    BertModel(config, add_pooling_layer=False).save_pretrained(path)
-    BertTokenizerFast(vocab=str(path / "vocab.txt")).save_pretrained(path)
-    return path
+    without_pooler = partial(BertModel, add_pooling_layer=False)
+    path = tmp_path_factory.mktemp("models") / "tiny-base"
+    return tiny_bert(path, text, without_pooler, 3, max_position_embeddings=128, initializer_range=0.2)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from retrieval import RankingConfig, RetrievalRequest, Retriever, make_reranker
 from service.settings import Settings
 from tests.commands import POLICYQA
 from tests.conftest import LiveServer
+from tests.tiny_models import tiny_bert
 
 QUESTION = "融资租赁公司能收外币租金吗"
 
@@ -96,27 +97,11 @@ def test_unknown_rerankers_and_ranking_settings_are_refused_by_name() -> None:
 def tiny_cross_encoder(path: Path) -> Path:
     """A sentence-transformers CrossEncoder made here: a one-layer BERT with a character vocabulary of the
     default notice and random weights, saved as a model directory (nothing is downloaded)."""
-    torch = pytest.importorskip("torch")
-    from transformers import BertConfig, BertForSequenceClassification, BertTokenizerFast
+    pytest.importorskip("torch")
+    from transformers import BertForSequenceClassification
 
     text = "".join(notice.document.text for notice in load_corpus(DEFAULT_CORPUS_DIR).notices) + QUESTION
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *sorted({ch for ch in text if not ch.isspace()})]
-    path.mkdir(parents=True)
-    (path / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=1,
-        num_attention_heads=2,
-        intermediate_size=64,
-        num_labels=1,
-    )
-    BertForSequenceClassification(config).save_pretrained(path)
-    tokenizer = BertTokenizerFast(vocab=str(path / "vocab.txt"))
-    assert tokenizer.convert_tokens_to_ids("租") != tokenizer.unk_token_id  # the characters are its vocabulary
-    tokenizer.save_pretrained(path)
-    return path
+    return tiny_bert(path, text, BertForSequenceClassification, 1, num_labels=1)
 
 
 @pytest.fixture(scope="module")
