@@ -12,6 +12,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY corpus ./corpus
 COPY index ./index
+COPY retrieval ./retrieval
+COPY reranker ./reranker
 COPY service ./service
 COPY eval ./eval
 RUN pip install --no-cache-dir . \
