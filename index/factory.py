@@ -1,7 +1,9 @@
 """Open the store a configuration describes: the one door service/ and the CLI use, and the registry of stores.
 
 A store is chosen by ``IndexConfig.backend`` from ``STORES``: a third one (OpenSearch, say) is one module
-implementing ``Index`` (index/contract.py) plus one entry here. The same call means the same on every store. ``build`` false serves the index as it is (one built
+implementing ``Index`` (index/contract.py) plus one entry here.
+
+The same call means the same on every store. ``build`` false serves the index as it is (one built
 elsewhere, say on a GPU machine); true (``policyqa index``) brings it up to date with the corpus
 directory (``index.sync``); left to ``auto_build``, it is brought up to date when opened. Up to date
 means: the notices whose files are new or changed are ingested, and those whose files are gone are

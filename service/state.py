@@ -23,8 +23,8 @@ class ServiceState:
         self.settings = settings
         self.index: Index | None = None
         self.retriever: Retriever | None = None
-        self.reranker: Reranker | None = None
-        self._reranker_loaded = False
+        self._reranker: Reranker | None = None
+        self._reranker_loaded = False  # None is also what POLICYQA_RERANKER=none loads
         self.report: IndexReport | None = None
         self.load_error: str | None = None
 
@@ -52,7 +52,7 @@ class ServiceState:
         failure, logging it when it is not the one recorded already."""
         try:
             if not self._reranker_loaded:  # once: a model does not change while the index is retried
-                self.reranker = make_reranker(self.settings.reranker, self.settings.reranker_device)
+                self._reranker = make_reranker(self.settings.reranker, self.settings.reranker_device)
                 self._reranker_loaded = True
             index, report = open_index(self.settings.index_config())
         except Exception as exc:  # the service stays up and says why it is not ready
@@ -68,9 +68,9 @@ class ServiceState:
         log.info(
             "index %s in %.2fs: %d notices, %d passages, embedder %s, reranker %s",
             report.action, report.seconds, len(counts), sum(n for _, n in counts), index.embedder.id,
-            "none" if self.reranker is None else self.reranker.id,
+            "none" if self._reranker is None else self._reranker.id,
         )  # fmt: skip
-        self.retriever = Retriever(index, self.settings.ranking_config(), self.reranker)
+        self.retriever = Retriever(index, self.settings.ranking_config(), self._reranker)
         self.index, self.report = index, report
 
     def _without_paths(self, message: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from service.deps import IndexDep, StateDep
+from service.deps import IndexDep, RetrieverDep
 from service.errors import ANY_ROUTE_ERRORS
 from service.schemas import ErrorResponse, Readiness, Status
 
@@ -19,9 +19,9 @@ def healthz() -> Status:
 @router.get(
     "/readyz", response_model=Readiness, responses={503: {"model": ErrorResponse}}, summary="The index is loaded"
 )
-def readyz(index: IndexDep, state: StateDep) -> Readiness:
+def readyz(index: IndexDep, retriever: RetrieverDep) -> Readiness:
     index.check()  # a database that is down makes this 503, as it does every search
-    reranker = state.reranker
+    reranker = retriever.reranker
     return Readiness(status="ready", embedder=index.embedder.id, reranker=None if reranker is None else reranker.id)
 
 
