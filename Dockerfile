@@ -14,6 +14,7 @@ COPY corpus ./corpus
 COPY index ./index
 COPY retrieval ./retrieval
 COPY reranker ./reranker
+COPY training ./training
 COPY service ./service
 COPY eval ./eval
 RUN pip install --no-cache-dir . \

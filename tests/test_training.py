@@ -17,8 +17,11 @@ import pytest
 from corpus.loader import load_notice
 from index.clauses import lexical_text
 from index.embedders import Embedder
-from reranker import examples
-from reranker.examples import (
+from reranker.halves import in_training_half
+from tests.conftest import FIXTURES
+from tests.tiny_models import tiny_bert
+from training import examples
+from training.examples import (
     Group,
     Question,
     TrainingHalfError,
@@ -26,16 +29,13 @@ from reranker.examples import (
     mine_groups,
     split_by_notice,
 )
-from reranker.halves import in_training_half
-from tests.conftest import FIXTURES
-from tests.tiny_models import tiny_bert
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
-from reranker import train  # noqa: E402
 from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, DeltaError, PolicyReranker, predict  # noqa: E402
-from reranker.train import TrainConfig, evaluate, rank_and_judge_loss, run  # noqa: E402
+from training import train  # noqa: E402
+from training.train import TrainConfig, answerable_threshold, evaluate, rank_and_judge_loss, run  # noqa: E402
 
 EXPORT, CHONGZUO, NANNING = (
     "export-tax-rebate-service",
@@ -190,6 +190,9 @@ def test_the_check_measures_against_the_first_stage_and_flags_collapsed_scores()
     assert metrics.mrr_first_stage == pytest.approx(0.25) and metrics.mrr_reranked == pytest.approx(0.5)
     assert (metrics.hit1_first_stage, metrics.hit1_reranked) == (0.0, 0.5)
     assert metrics.auroc == 0.5  # the off-topic question's best (0.4) is below one answerable's best (0.9) of two
+    # The answerable questions' bests are 0.9 and 0.3: flagging at most 5% of two flags neither, so the threshold
+    # is the lower, which the off-topic question's best (0.4) passes.
+    assert metrics.threshold == pytest.approx(0.3) and metrics.off_topic_flagged == 0
     assert not metrics.collapsed
     flat = evaluate(FixedScores(dict.fromkeys("xyzvu", 0.5)), groups)
     assert flat.collapsed and flat.spread == 0.0
@@ -240,6 +243,7 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     assert np.allclose(scores, predict(result.model, pairs), atol=1e-6)
     assert reranker.id == f"policyqa/{hashlib.sha256((result.delta_dir / DELTA_WEIGHTS).read_bytes()).hexdigest()[:16]}"
     assert reranker.score("问题", []).shape == (0,)
+    assert reranker.threshold == record["answerable_threshold"] == result.metrics.threshold is not None
 
     quantized = PolicyReranker(result.delta_dir, base_dir=tiny_base, quantize=True)
     assert quantized.id == reranker.id + "+int8"
@@ -256,6 +260,15 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     assert again.delta_dir is None and not (tmp_path / "again").exists()
     for name, parameter in again.model.model.named_parameters():
         assert torch.equal(parameter, model_weights[name]), name
+
+
+def test_the_answerable_threshold_flags_at_most_one_in_twenty_answerable_questions() -> None:
+    bests = [i / 100 for i in range(40, 0, -1)]  # 40 answerable questions' best scores, 0.01 to 0.40
+    threshold = answerable_threshold(bests)
+    assert threshold == pytest.approx(0.03)
+    assert sum(best < threshold for best in bests) == 2  # 5% of 40
+    assert answerable_threshold(bests, max_flagged=0.0) == pytest.approx(0.01)
+    assert answerable_threshold([]) is None
 
 
 def test_a_delta_over_another_base_is_refused(tmp_path: Path, tiny_base: Path) -> None:
