@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     import torch
     from sentence_transformers import CrossEncoder
 
+# The delta the project ships (POLICYQA_RERANKER=policyqa), trained by ``python -m training.train``.
+SHIPPED_DELTA = Path(__file__).parent / "delta"
 DELTA_WEIGHTS = "delta.safetensors"
 DELTA_RECORD = "delta.json"
 _BATCH = 32
@@ -31,9 +33,9 @@ class DeltaError(ValueError):
     """A delta directory that does not fit its base model, or is incomplete."""
 
 
-def load_base(base_dir: Path, max_length: int) -> CrossEncoder:
-    """The base model as a one-label ``CrossEncoder`` reading at most ``max_length`` tokens a pair; its head (pooler
-    and classifier, which the base lacks) is new, drawn from torch's current seed."""
+def load_base(base_dir: Path, max_length: int, device: str | None = None) -> CrossEncoder:
+    """The base model as a one-label ``CrossEncoder`` reading at most ``max_length`` tokens a pair, on ``device``
+    (default CPU); its head (pooler and classifier, which the base lacks) is new, drawn from torch's current seed."""
     from sentence_transformers import CrossEncoder
     from transformers.utils import logging as transformers_logging
 
@@ -41,7 +43,9 @@ def load_base(base_dir: Path, max_length: int) -> CrossEncoder:
     # Its load report lists the head as missing: it is, until a delta or training fills it (new_parameters).
     transformers_logging.set_verbosity_error()
     try:
-        return CrossEncoder(str(base_dir), num_labels=1, max_length=max_length, device="cpu", local_files_only=True)
+        return CrossEncoder(
+            str(base_dir), num_labels=1, max_length=max_length, device=device or "cpu", local_files_only=True
+        )
     finally:
         transformers_logging.set_verbosity(verbosity)
 
@@ -61,11 +65,17 @@ class PolicyReranker:
     (question, clause) pair, the model's probability that the clause answers.
 
     ``base_dir`` is the base model's directory (by default built or read by ``base_model_dir``); ``quantize``
-    makes its Linear layers dynamic int8 (faster on a CPU, scores a little apart from fp32).
+    makes its Linear layers dynamic int8 (faster on a CPU, scores a little apart from fp32). ``threshold`` is the
+    answerable threshold its training chose (``delta.json``), or None for a delta without one.
     """
 
     def __init__(
-        self, delta_dir: Path | str, base_dir: Path | None = None, quantize: bool = False, batch_size: int = _BATCH
+        self,
+        delta_dir: Path | str,
+        base_dir: Path | None = None,
+        quantize: bool = False,
+        batch_size: int = _BATCH,
+        device: str | None = None,
     ) -> None:
         import torch
 
@@ -75,13 +85,14 @@ class PolicyReranker:
         if record["base_model"] != base_dir.name:
             raise DeltaError(f"{delta_dir} was trained over {record['base_model']}, not {base_dir.name}")
         data, delta = _read_delta(delta_dir / DELTA_WEIGHTS)
-        self.model = load_base(base_dir, record["max_length"])
+        self.model = load_base(base_dir, record["max_length"], device)
         _apply_delta(self.model, delta, new_parameters(self.model, base_dir), delta_dir)
         self.model.eval()
         if quantize:
             torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         self.batch_size = batch_size
         self.record = record
+        self.threshold: float | None = record.get("answerable_threshold")
         self.id = f"policyqa/{hashlib.sha256(data).hexdigest()[:16]}" + ("+int8" if quantize else "")
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:

