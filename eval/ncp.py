@@ -9,6 +9,12 @@ every figure is reported for both; the team's off-topic questions have no answer
     python -m eval.ncp ../shared/external/ncppolicies /tmp/ncp-dev
     python -m eval.ncp ../shared/external/ncppolicies /tmp/ncp-team --team eval/team
     policyqa eval --dataset /tmp/ncp-dev
+
+``--across`` asks them of another library instead: the default Guangxi notice, with the gold set's held-out
+questions and their judgements beside them. There every NCP question is off-topic (the notice answers none), so
+the dataset measures whether ``answerable`` carries over from one corpus to another::
+
+    python -m eval.ncp ../shared/external/ncppolicies /tmp/ncp-across --across
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from corpus import DEFAULT_CORPUS_DIR
+from eval.dataset import load_qrels, load_queries
 from reranker.halves import in_training_half
 
 TEAM_DIR = Path(__file__).parent / "team"
@@ -51,17 +59,48 @@ def convert_team(source: Path, target: Path, team_dir: Path = TEAM_DIR) -> int:
     return _write(source, target, rows)
 
 
-def _write(source: Path, target: Path, rows: Iterable[tuple[str, str, str | None, str | None]]) -> int:
-    """Link the notices and write the questions, typed by half, and their answers."""
-    if not (source / "notices").is_dir():
-        raise SystemExit(f"{source}: expected notices/")
+def convert_across(source: Path, target: Path, questions: str = "questions-dev.tsv", split: str = "heldout") -> int:
+    """Write a dataset of the default notice: the gold set's ``split`` questions with their judged passages, and the
+    competition's ``questions`` as off-topic ones; return how many questions."""
+    if not (source / questions).is_file():
+        raise SystemExit(f"{source}: expected {questions}")
+    with (source / questions).open(encoding="utf-8", newline="") as rows:
+        read = list(csv.DictReader(rows, delimiter="\t", quoting=csv.QUOTE_NONE))
+    target = _prepare(target, DEFAULT_CORPUS_DIR)
+    gold = load_queries(split)
+    with (target / "queries.jsonl").open("w", encoding="utf-8") as out:
+        for query in gold:
+            row = {"_id": query.qid, "text": query.text, "metadata": {"type": query.type}}
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for row in read:
+            query = {"_id": f"ncp-{row['qid']}", "text": row["question"], "metadata": {"type": "off-topic"}}
+            out.write(json.dumps(query, ensure_ascii=False) + "\n")
+    (target / "qrels").mkdir(exist_ok=True)
+    with (target / "qrels" / "test.tsv").open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, delimiter="\t")
+        writer.writerow(["query-id", "corpus-id", "score"])
+        for qid, judged in load_qrels(split).items():
+            writer.writerows([qid, passage_id, grade] for passage_id, grade in judged.items())
+    return len(gold) + len(read)
+
+
+def _prepare(target: Path, notices_dir: Path) -> Path:
+    """``target``, created outside the repository, with ``notices/`` linked to ``notices_dir``."""
     repository = Path(__file__).resolve().parent.parent
     if target.resolve().is_relative_to(repository):
         raise SystemExit(f"{target}: write the dataset outside the repository; its licence is unknown")
     target.mkdir(parents=True, exist_ok=True)
     notices = target / "notices"
     if not notices.exists():
-        notices.symlink_to((source / "notices").resolve(), target_is_directory=True)
+        notices.symlink_to(notices_dir.resolve(), target_is_directory=True)
+    return target
+
+
+def _write(source: Path, target: Path, rows: Iterable[tuple[str, str, str | None, str | None]]) -> int:
+    """Link the notices and write the questions, typed by half, and their answers."""
+    if not (source / "notices").is_dir():
+        raise SystemExit(f"{source}: expected notices/")
+    target = _prepare(target, source / "notices")
     count = 0
     with (
         (target / "queries.jsonl").open("w", encoding="utf-8") as queries,
@@ -90,12 +129,16 @@ def main() -> None:
     parser.add_argument("target", type=Path, help="where to write the dataset, outside the repository")
     parser.add_argument("--questions", default="questions-dev.tsv", help="the competition's questions file in source")
     parser.add_argument("--team", type=Path, help="convert the team's questions in this folder (eval/team) instead")
-    args = parser.parse_args()
-    count = (
-        convert_team(args.source, args.target, args.team)
-        if args.team
-        else convert(args.source, args.target, args.questions)
+    parser.add_argument(
+        "--across", action="store_true", help="ask the questions of the default notice, beside its gold questions"
     )
+    args = parser.parse_args()
+    if args.team:
+        count = convert_team(args.source, args.target, args.team)
+    elif args.across:
+        count = convert_across(args.source, args.target, args.questions)
+    else:
+        count = convert(args.source, args.target, args.questions)
     print(f"wrote {count} questions to {args.target}")
 
 

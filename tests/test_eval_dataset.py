@@ -14,9 +14,9 @@ import pytest
 
 from corpus import load_corpus
 from eval.answers import AnswerJudge, ask_all, judge_answers
-from eval.dataset import Answer, Query, load_dataset
+from eval.dataset import Answer, Query, load_dataset, load_qrels, load_queries
 from eval.harness import library_searcher
-from eval.ncp import convert, convert_team, half
+from eval.ncp import convert, convert_across, convert_team, half
 from index import DirectoryIndex
 from retrieval import Retriever
 from tests.conftest import DOC_ID, FIXTURES, NOTICE
@@ -147,3 +147,20 @@ def test_the_teams_questions_take_their_answers_from_the_notice_and_off_topic_on
     assert {q.qid: q.type for q in dataset.queries} == {"h1": half("export-tax-rebate-service"), "o1": "off-topic"}
     with pytest.raises(SystemExit, match="outside the repository"):
         convert_team(source, Path(__file__).parent / "not-here", team)
+
+
+def test_across_corpora_the_ncp_questions_are_off_topic_beside_the_gold_questions(tmp_path: Path) -> None:
+    source = tmp_path / "ncppolicies"
+    source.mkdir()
+    rows = ["qid\tdocid\tquestion\tanswer", "n1\tsome-notice\t武汉的企业能缓缴社保吗\t可以"]
+    (source / "questions-dev.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+
+    heldout = load_queries("heldout")
+    assert convert_across(source, tmp_path / "across") == len(heldout) + 1
+    dataset = load_dataset(tmp_path / "across")
+    assert (dataset.notices_dir / "guangxi-ftz-implementation-plan-2020.txt").is_file()  # the default notice
+    assert {q.qid: q.type for q in dataset.queries} == {
+        **{q.qid: q.type for q in heldout},
+        "ncp-n1": "off-topic",
+    }
+    assert dataset.qrels == load_qrels("heldout") and not dataset.answers
