@@ -186,3 +186,19 @@ def test_an_unknown_reranker_is_named_by_the_cli(tmp_path: Path) -> None:
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_the_sweep_reads_each_pair_once_whatever_the_settings(default_index: DirectoryIndex) -> None:
+    from eval.rerank_sweep import RememberingReranker
+
+    inner = LengthReranker(threshold=3.0)
+    remembering = RememberingReranker(inner)
+    assert (remembering.id, remembering.threshold) == (inner.id, 3.0)
+    shallow = Retriever(default_index, RankingConfig(rerank_depth=5), remembering).search(RetrievalRequest(QUESTION))
+    deep = Retriever(default_index, RankingConfig(rerank_depth=10, rerank_weight=0.9), remembering)
+    deeper = deep.search(RetrievalRequest(QUESTION))
+    read = [passage for _, passages in inner.calls for passage in passages]
+    assert len(read) == len(set(read)) == 10  # the second search read only the five it had not
+    direct = Retriever(default_index, RankingConfig(rerank_depth=10, rerank_weight=0.9), LengthReranker())
+    assert deeper.hits == direct.search(RetrievalRequest(QUESTION)).hits
+    assert shallow.evidence.rerank_top <= deeper.evidence.rerank_top
