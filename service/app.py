@@ -16,6 +16,7 @@ from service.middleware import (
     API_KEY_HEADER,
     APIKeyGuard,
     BodyGuard,
+    FramingGuard,
     HeadAsGet,
     JSONRefusalCORS,
     RateLimit,
@@ -55,10 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=widget.STATIC_DIR), name="static")
 
-    # Added innermost first: a request meets RequestContext, HeadAsGet, CORS, the rate limit, the API key,
-    # then BodyGuard.
+    # Added innermost first: a request meets RequestContext, FramingGuard, HeadAsGet, CORS, the rate limit, the API
+    # key, then BodyGuard (which judges the body as the route reads it).
     # The limit comes before the key so that guessing keys is limited too.
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    app.add_middleware(
+        BodyGuard, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout, deadline=settings.body_deadline
+    )
     if settings.api_key:
         app.add_middleware(APIKeyGuard, api_key=settings.api_key)
     if settings.rate_limit:
@@ -72,5 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=600,
     )
     app.add_middleware(HeadAsGet)
+    app.add_middleware(FramingGuard)
     app.add_middleware(RequestContext, metrics=app.state.metrics)
     return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPMethod
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from index import IndexUnavailableError
 from service.schemas import ErrorResponse
@@ -16,20 +18,40 @@ from service.schemas import ErrorResponse
 log = logging.getLogger("policyqa.service")
 
 
-class APIError(Exception):
-    """An error the API reports to its caller; subclasses fix the status and code."""
+class APIError(StarletteHTTPException):
+    """An error the API reports to its caller; subclasses fix the status and code. An HTTPException, so that
+    FastAPI passes it on to the handler when a middleware raises it while an endpoint reads the body."""
 
     status = 400
     code = "bad_request"
 
     def __init__(self, message: str, headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
+        super().__init__(self.status, message, headers)
         self.message = message
-        self.headers = headers
 
 
 class NotFound(APIError):
     status, code = 404, "not_found"
+
+
+class RequestTimeout(APIError):
+    status, code = 408, "request_timeout"
+
+
+class PayloadTooLarge(APIError):
+    status, code = 413, "payload_too_large"
+
+
+class UnsupportedMediaType(APIError):
+    status, code = 415, "unsupported_media_type"
+
+
+class InvalidUTF8(APIError):
+    code = "invalid_utf8"
+
+
+class MalformedJSON(APIError):
+    code = "malformed_json"
 
 
 class NotReady(APIError):
@@ -42,6 +64,7 @@ def _documented(description: str) -> dict[str, Any]:
 
 # What any route may answer besides its own statuses, for the OpenAPI document.
 ANY_ROUTE_ERRORS: dict[int | str, dict[str, Any]] = {
+    405: _documented("The path does not answer this method; the Allow header lists the methods it does"),
     408: _documented("The headers or the body did not arrive in time"),
     431: _documented("The request headers are too large"),
     500: _documented("The service failed to answer; the error is logged"),
@@ -58,12 +81,30 @@ API_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def error_content(code: str, message: str) -> dict[str, dict[str, str]]:
+    """The body of every error response."""
+    return {"error": {"code": code, "message": message}}
+
+
 def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
     """The JSON response for an error."""
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+    return JSONResponse(error_content(code, message), status_code=status, headers=headers)
 
 
-_STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type"}
+_STATUS_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    408: "request_timeout",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    431: "headers_too_large",
+    501: "not_implemented",
+}
+
+
+def error_code(status: int) -> str:
+    """The error code of a status that no more particular error names."""
+    return _STATUS_CODES.get(status, "bad_request" if status < 500 else "internal_error")
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -89,8 +130,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = _STATUS_CODES.get(exc.status_code, "bad_request" if exc.status_code < 500 else "internal_error")
-        return error_response(exc.status_code, code, str(exc.detail), getattr(exc, "headers", None))
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request, exc)}
+        return error_response(exc.status_code, error_code(exc.status_code), str(exc.detail), headers)
+
+
+def _allowed_methods(request: Request, refusal: StarletteHTTPException) -> str:
+    """A 405's Allow header: every method some route answers at the path (Starlette names only the first route's),
+    and HEAD wherever GET is (HeadAsGet). A 405 from within a route that answers the method (StaticFiles) names its
+    own."""
+    scope = request.scope  # a mount's routes see a root path of their own; the app's routes see the app's
+    path = {"type": "http", "path": scope["path"], "root_path": scope.get("app_root_path", scope.get("root_path", ""))}
+    answered = {
+        method
+        for method in HTTPMethod
+        if any(route.matches({**path, "method": method})[0] is Match.FULL for route in request.app.router.routes)
+    }
+    if request.method in answered:
+        return (refusal.headers or {}).get("Allow", "")
+    if HTTPMethod.GET in answered:
+        answered.add(HTTPMethod.HEAD)
+    return ", ".join(sorted(answered))
 
 
 def _describe(error: dict) -> str:

@@ -11,8 +11,11 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class _RequestIdFilter(logging.Filter):
+    """The id of the request being served, unless the line names its own (``extra={"request_id": ...}``)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = request_id_var.get()
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id_var.get()
         return True
 
 

@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids and metrics, an optional API key, per-client rate limits, and request-body checks.
+"""ASGI middleware: request ids and metrics, an optional API key, per-client rate limits, request framing and
+request-body checks.
 
 Each is a plain ASGI class, so that a body can be refused before it has been read whole.
 """
@@ -15,6 +16,7 @@ import uuid
 from contextvars import ContextVar
 
 import limits
+from fastapi.routing import APIRoute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
@@ -22,7 +24,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import error_response
+from service.errors import (
+    APIError,
+    InvalidUTF8,
+    MalformedJSON,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+    error_response,
+)
 from service.metrics import Metrics
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
@@ -168,76 +178,111 @@ def _nested_too_deeply(text: str) -> bool:
 
 
 class BodyGuard:
-    """Requests with a body must be JSON in UTF-8 and at most ``max_bytes``; a larger one is
-    refused as soon as it is known to be larger, without reading the rest, and one whose next
-    bytes take longer than ``timeout`` seconds to arrive (a trickle, a short Content-Length) gets 408."""
+    """A request body is checked as the endpoint reads it, so that a request is routed first (404, 405) and only a
+    body an endpoint takes is judged. It must be JSON in UTF-8 and at most ``max_bytes`` (a larger one is refused as
+    soon as it is known to be larger, without reading the rest); it may pause for ``timeout`` seconds at most, and
+    must be whole within ``deadline`` seconds of the request's start (else 408: a trickle, a short Content-Length).
+    Refusals are raised as APIErrors, for the app's handler to answer."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, deadline: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        self.deadline = deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        problem = self._header_problem(headers)
-        if problem is not None:
-            await error_response(*problem)(scope, receive, send)
-            return
+        deadline = asyncio.get_running_loop().time() + self.deadline
+        read = False
+
+        async def receive_checked() -> Message:
+            nonlocal read
+            if read or not _takes_json(scope):  # a route without a body receives only to hear of a disconnect
+                return await receive()
+            read = True
+            return await self._read(Headers(scope=scope), receive, deadline)
+
+        await self.app(scope, receive_checked, send)
+
+    async def _read(self, headers: Headers, receive: Receive, deadline: float) -> Message:
+        """The whole body as one message once it has passed every check, or the client's disconnect."""
+        self._check_headers(headers)
+        loop = asyncio.get_running_loop()
         body = bytearray()
         more = True
         while more:
+            remaining = deadline - loop.time()
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                message = await asyncio.wait_for(receive(), min(self.timeout, remaining))
             except TimeoutError:
-                message = f"the request body did not arrive within {self.timeout:g}s"
-                await error_response(408, "request_timeout", message, {"Connection": "close"})(scope, receive, send)
-                return
+                raise self._too_slow(whole=remaining <= self.timeout) from None
             if message["type"] == "http.disconnect":
-                return
+                return message
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_bytes:
-                await error_response(*self._too_large())(scope, receive, send)
-                return
-        try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            message = f"the request body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})"
-            await error_response(400, "invalid_utf8", message)(scope, receive, send)
-            return
-        if _nested_too_deeply(text):
-            message = f"the request body is not valid JSON here: nested more than {MAX_JSON_DEPTH} levels deep"
-            await error_response(400, "malformed_json", message)(scope, receive, send)
-            return
+                raise self._too_large()
+        _check_text(body)
+        return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": bytes(body), "more_body": False}
-
-        await self.app(scope, replay, send)
-
-    def _header_problem(self, headers: Headers) -> tuple[int, str, str] | None:
+    def _check_headers(self, headers: Headers) -> None:
         media_type, _, params = headers.get("content-type", "").partition(";")
         if media_type.strip().lower() != "application/json":
-            return 415, "unsupported_media_type", "send the request body as application/json"
+            raise UnsupportedMediaType("send the request body as application/json")
         charset = re.search(r"charset\s*=\s*\"?([\w-]+)", params, re.IGNORECASE)
         if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
-            return 415, "unsupported_media_type", f"send the body in UTF-8, not {charset.group(1)}"
+            raise UnsupportedMediaType(f"send the body in UTF-8, not {charset.group(1)}")
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():
-                return 400, "bad_request", f"Content-Length {length!r} is not a number"
+                raise APIError(f"Content-Length {length!r} is not a number")
             if int(length) > self.max_bytes:
-                return self._too_large()
-        return None
+                raise self._too_large()
 
-    def _too_large(self) -> tuple[int, str, str]:
-        return 413, "payload_too_large", f"the request body is larger than {self.max_bytes} bytes"
+    def _too_large(self) -> PayloadTooLarge:
+        return PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
+
+    def _too_slow(self, whole: bool) -> RequestTimeout:
+        if whole:
+            message = f"the request body did not arrive whole within {self.deadline:g}s"
+        else:
+            message = f"the request body paused for over {self.timeout:g}s"
+        return RequestTimeout(message, {"Connection": "close"})
+
+
+def _takes_json(scope: Scope) -> bool:
+    """Whether the request has been routed to an endpoint that takes a JSON body."""
+    route = scope.get("route")
+    return isinstance(route, APIRoute) and route.body_field is not None
+
+
+def _check_text(body: bytearray) -> None:
+    """Refuse a body that is not UTF-8, or JSON nested too deeply to parse."""
+    try:
+        text = bytes(body).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidUTF8(
+            f"the request body is not valid UTF-8 (byte 0x{body[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    if _nested_too_deeply(text):
+        raise MalformedJSON(f"the request body is not valid JSON here: nested more than {MAX_JSON_DEPTH} levels deep")
+
+
+class FramingGuard:
+    """Refuse a request that gives its body's length twice, in Content-Length and in Transfer-Encoding, and close the
+    connection (RFC 9112 §6.3): a proxy that went by the other header would take part of the body for a request of
+    its own (request smuggling)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = Headers(scope=scope)
+            if "content-length" in headers and "transfer-encoding" in headers:
+                message = "send the body's length in Content-Length or Transfer-Encoding, not both"
+                await error_response(400, "bad_request", message, {"Connection": "close"})(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
@@ -16,28 +16,40 @@ MAX_QUERY_CHARS = 500
 MAX_TOP_K = 50
 
 
-def _clean_query(value: object) -> object:
-    """Drop lone surrogates and turn control characters into spaces, before the text is validated."""
+# Whitespace and control characters (str.isspace's and Unicode's Cc), written for JSON Schema's regular expressions
+# as for Python's: a query must hold some other character, and each run of them becomes one space.
+_BLANK = r"\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+QUERY_PATTERN = f"[^{_BLANK}]"
+_HAS_TEXT = re.compile(QUERY_PATTERN)
+_BLANK_RUNS = re.compile(f"[{_BLANK}]+")
+
+
+def _drop_surrogates(value: object) -> object:
+    """Drop lone surrogates, which are not characters, before the text is validated."""
     if not isinstance(value, str):
         return value  # left for validation to refuse with "should be a valid string"
-    kept = (" " if unicodedata.category(ch) == "Cc" else ch for ch in value if not 0xD800 <= ord(ch) <= 0xDFFF)
-    return " ".join("".join(kept).split())
+    return "".join(ch for ch in value if not 0xD800 <= ord(ch) <= 0xDFFF)
 
 
-def _require_text(value: str) -> str:
-    if not value:
-        raise ValueError("query is empty or only whitespace")
+def _check_query(value: str) -> str:
+    """Enforce the limits the schema states, on the text as sent; then make each run of blanks one space."""
     if len(value) > MAX_QUERY_CHARS:
         raise ValueError(f"query has {len(value)} characters; at most {MAX_QUERY_CHARS} are allowed")
-    return value
+    if not _HAS_TEXT.search(value):
+        raise ValueError("query is empty or only whitespace and control characters")
+    return _BLANK_RUNS.sub(" ", value).strip(" ")
 
 
 QueryText = Annotated[
     str,
-    BeforeValidator(_clean_query),
-    AfterValidator(_require_text),
+    BeforeValidator(_drop_surrogates),
+    AfterValidator(_check_query),
     Field(
-        json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS}, examples=["钦州港片区能做汽车平行进口吗？"]
+        description=f"At most {MAX_QUERY_CHARS} characters as sent (lone surrogates, which are not characters, are "
+        "dropped first), at least one of which is neither whitespace nor a control character. Each run of whitespace "
+        "and control characters is read as one space.",
+        json_schema_extra={"minLength": 1, "maxLength": MAX_QUERY_CHARS, "pattern": QUERY_PATTERN},
+        examples=["钦州港片区能做汽车平行进口吗？"],
     ),
 ]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many clauses to return.")]

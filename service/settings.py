@@ -69,6 +69,7 @@ class Settings(BaseSettings):
     max_header_bytes: int = Field(16 * 1024, ge=1024, description="Largest request head (line and headers) accepted.")
     header_timeout: float = Field(10.0, gt=0, description="Seconds a client has to send a request's headers.")
     body_timeout: float = Field(10.0, gt=0, description="Seconds a client may pause while sending a request body.")
+    body_deadline: float = Field(30.0, gt=0, description="Seconds a client has to send a whole request body.")
     log_level: str = Field("INFO", description="Logging level.")
     reranker: str = Field(
         "none",

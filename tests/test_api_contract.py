@@ -1,8 +1,10 @@
-"""The HTTP contract as a client meets it: HEAD, 500s, CORS refusals, redirects, paths, and the OpenAPI document."""
+"""The HTTP contract as a client meets it: HEAD, 500s, CORS refusals, redirects, paths, the order in which a request
+is judged, the Allow header, and the OpenAPI document with the limits it states."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -82,7 +84,8 @@ def test_not_ready_messages_name_settings_not_the_servers_directories(tmp_path: 
 def test_openapi_lists_every_status_and_the_api_key(failing_server: LiveServer) -> None:
     document = httpx.get(f"{failing_server.url}/openapi.json").json()
     search = document["paths"]["/v1/search"]["post"]
-    assert {"200", "400", "401", "408", "413", "415", "422", "429", "431", "500", "503"} <= set(search["responses"])
+    statuses = {"200", "400", "401", "405", "408", "413", "415", "422", "429", "431", "500", "503"}
+    assert statuses <= set(search["responses"])
     assert search["security"] == [{"APIKeyHeader": []}]
     assert document["components"]["securitySchemes"]["APIKeyHeader"] == {
         "type": "apiKey",
@@ -90,7 +93,7 @@ def test_openapi_lists_every_status_and_the_api_key(failing_server: LiveServer) 
         "name": "X-API-Key",
         "description": "Required when POLICYQA_API_KEY is set.",
     }
-    assert {"500", "503"} <= set(document["paths"]["/readyz"]["get"]["responses"])
+    assert {"405", "500", "503"} <= set(document["paths"]["/readyz"]["get"]["responses"])
 
 
 def test_json_nested_20000_deep_is_malformed_json(failing_server: LiveServer) -> None:
@@ -108,3 +111,74 @@ def test_the_widget_script_gets_the_apis_modes_and_limits_from_the_server(failin
     limits = {"modes": list(MODES), "maxTopK": MAX_TOP_K, "maxQueryChars": MAX_QUERY_CHARS}
     assert f"var LIMITS = {json.dumps(limits)};" in script.text
     assert "__POLICYQA_LIMITS__" not in script.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("PUT", "/healthz", 405, "method_not_allowed"),
+        ("POST", "/nope", 404, "not_found"),
+        ("PATCH", "/v1/documents", 405, "method_not_allowed"),
+        ("POST", "/static/widget.css", 405, "method_not_allowed"),
+        ("PUT", "/v1/search", 405, "method_not_allowed"),
+        ("POST", "/v1/search", 415, "unsupported_media_type"),
+    ],
+)
+def test_the_route_is_judged_before_the_body(
+    failing_server: LiveServer, method: str, path: str, status: int, code: str
+) -> None:
+    response = httpx.request(method, failing_server.url + path, content=b"q=x", headers={"Content-Type": "text/plain"})
+    assert response.status_code == status, response.text
+    assert response.json()["error"]["code"] == code
+    assert response.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("OPTIONS", "/v1/search", {"GET", "HEAD", "POST"}),
+        ("DELETE", "/v1/search", {"GET", "HEAD", "POST"}),
+        ("PUT", "/healthz", {"GET", "HEAD"}),
+        ("DELETE", "/v1/passages/any:1", {"GET", "HEAD"}),
+        ("POST", "/static/widget.css", {"GET", "HEAD"}),
+    ],
+)
+def test_a_405_allows_every_method_the_path_answers(
+    failing_server: LiveServer, method: str, path: str, allowed: set[str]
+) -> None:
+    response = httpx.request(method, failing_server.url + path, json={})
+    assert response.status_code == 405
+    assert {name.strip() for name in response.headers["allow"].split(",")} == allowed
+    for name in allowed:  # each is answered, not refused
+        assert httpx.request(name, failing_server.url + path, json={"query": "外币"}).status_code != 405
+
+
+def _allowed_by(schema: dict, text: str) -> bool:
+    """Whether a JSON Schema string's length and pattern allow ``text``."""
+    length_ok = schema.get("minLength", 0) <= len(text) <= schema.get("maxLength", len(text))
+    return length_ok and re.search(schema.get("pattern", ""), text) is not None
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "\u0003",
+        " \u3000\t",
+        "a",
+        "外" * MAX_QUERY_CHARS,
+        "外" * (MAX_QUERY_CHARS + 1),
+        "外" * (MAX_QUERY_CHARS - 2) + "\x00\x01",
+        "外" * MAX_QUERY_CHARS + "\x00\x01",
+        "\x7f\x85 外币 \u2028",
+        "😀",
+    ],
+    ids=lambda query: f"{len(query)} chars {query[:3]!r}",
+)
+def test_the_schema_states_the_query_limits_that_are_enforced(failing_server: LiveServer, query: str) -> None:
+    document = httpx.get(f"{failing_server.url}/openapi.json").json()
+    body_schema = document["components"]["schemas"]["SearchRequest"]["properties"]["query"]
+    (param,) = [p for p in document["paths"]["/v1/search"]["get"]["parameters"] if p["name"] == "q"]
+    posted = httpx.post(f"{failing_server.url}/v1/search", json={"query": query, "top_k": 1})
+    got = httpx.get(f"{failing_server.url}/v1/search", params={"q": query, "top_k": 1})
+    assert posted.status_code == (200 if _allowed_by(body_schema, query) else 422), posted.text
+    assert got.status_code == (200 if _allowed_by(param["schema"], query) else 422), got.text

@@ -1,10 +1,12 @@
 """What a client may send and hold open, over raw sockets to a real server: header size and time limits,
-slow and short bodies, the rate limit before the API key, forwarded addresses, and log lines that cannot be forged."""
+slow and short bodies, ambiguous framing, what the server itself refuses, the rate limit before the API key,
+forwarded addresses, and log lines that cannot be forged."""
 
 from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import time
@@ -19,11 +21,18 @@ from tests.commands import POLICYQA
 from tests.conftest import LiveServer, free_port
 
 TIMEOUT = 1.0
+DEADLINE = 3.0
 
 
 @pytest.fixture(scope="module")
 def strict_server(default_index_dir: Path) -> Iterator[LiveServer]:
-    settings = Settings(index_dir=default_index_dir, rate_limit=None, header_timeout=TIMEOUT, body_timeout=TIMEOUT)
+    settings = Settings(
+        index_dir=default_index_dir,
+        rate_limit=None,
+        header_timeout=TIMEOUT,
+        body_timeout=TIMEOUT,
+        body_deadline=DEADLINE,
+    )
     live = LiveServer(settings).start()
     yield live
     live.stop()
@@ -50,8 +59,37 @@ def exchange(server: LiveServer, *parts: bytes, pause: float = 0.0, wait: float 
 
 
 def status_and_error(answer: bytes) -> tuple[int, str]:
+    """The status and error code of the one response in ``answer``, once its shape and request id are checked."""
     head, _, body = answer.partition(b"\r\n\r\n")
-    return int(head.split()[1]), json.loads(body)["error"]["code"]
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.lower().split(": ", 1) for line in lines)
+    assert headers["content-type"] == "application/json", answer
+    assert headers["x-request-id"], answer
+    error = json.loads(body)["error"]
+    assert set(error) == {"code", "message"}, answer
+    return int(status_line.split()[1]), error["code"]
+
+
+def trickle(server: LiveServer, head: bytes, body: bytes, pause: float) -> tuple[bytes, int]:
+    """Send ``head``, then ``body`` a byte every ``pause`` seconds for as long as the server keeps the connection
+    open: what it answered, and how many bytes of the body it had been sent by then."""
+    answer, sent = b"", 0
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head)
+        try:
+            while sent < len(body):
+                if select.select([sock], [], [], pause)[0]:
+                    if not (chunk := sock.recv(65536)):
+                        return answer, sent
+                    answer += chunk
+                else:
+                    sock.sendall(body[sent : sent + 1])
+                    sent += 1
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            pass  # closed, or still open once the whole body was sent: either way, the answer is complete
+        return answer, sent
 
 
 @pytest.mark.parametrize(
@@ -153,3 +191,79 @@ def test_a_body_larger_than_the_header_limit_is_not_mistaken_for_headers(strict_
     answer, _ = exchange(strict_server, head % len(body) + body)
     assert answer.startswith(b"HTTP/1.1 200 ")
     assert b":3.3.17" in answer
+
+
+SEARCH_HEAD = b"POST /v1/search HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+# About ten seconds to send at a quarter of the pause limit: well past the deadline, never a pause too long.
+SLOW_BODY = b'{"query": "' + "外币".encode() + b'"}' + b" " * 20
+SLOW_PAUSE = TIMEOUT / 4
+
+
+def test_a_body_that_trickles_in_gets_408_at_the_overall_deadline(strict_server: LiveServer) -> None:
+    answer, sent = trickle(strict_server, SEARCH_HEAD % len(SLOW_BODY), SLOW_BODY, SLOW_PAUSE)
+    assert status_and_error(answer) == (408, "request_timeout")
+    assert f"within {DEADLINE:g}s".encode() in answer
+    assert sent < len(SLOW_BODY)
+
+
+def test_a_body_the_app_did_not_read_is_cut_off_at_the_overall_deadline(strict_server: LiveServer) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(SLOW_BODY)
+    answer, sent = trickle(strict_server, head, SLOW_BODY, SLOW_PAUSE)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.count(b"HTTP/1.1 ") == 1
+    assert sent < len(SLOW_BODY)
+
+
+def test_a_connection_idle_after_an_unread_body_is_closed(strict_server: LiveServer) -> None:
+    head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+    answer, _ = exchange(strict_server, head, b"hello", pause=TIMEOUT * 1.5)  # the body after the answer
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert answer.count(b"HTTP/1.1 ") == 1
+
+
+@pytest.mark.parametrize("request_line", [b"POST /v1/search HTTP/1.1", b"GET /healthz HTTP/1.1"])
+def test_content_length_with_transfer_encoding_is_refused_and_the_connection_closed(
+    strict_server: LiveServer, request_line: bytes
+) -> None:
+    body = b'{"query": "x"}'
+    smuggled = (
+        request_line + b"\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    )
+    answer, _ = exchange(strict_server, smuggled + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert status_and_error(answer) == (400, "bad_request")
+    assert b"Transfer-Encoding" in answer
+    assert b"connection: close" in answer.lower()
+
+
+@pytest.mark.parametrize(
+    ("unparsable", "status", "words"),
+    [
+        (b"GET /healthz HTTP/1.1\r\n\r\n", 400, b"Missing mandatory Host"),
+        (b"GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400, b"multiple Host"),
+        (SEARCH_HEAD.replace(b"%d", b"-1"), 400, b"bad Content-Length"),
+        ("GET /政策 HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 400, b"illegal request line"),
+        (b"POST /v1/search HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, b"chunked"),
+    ],
+    ids=["no Host", "two Hosts", "Content-Length -1", "non-ASCII target", "unknown transfer coding"],
+)
+def test_requests_the_server_cannot_parse_get_the_error_shape(
+    strict_server: LiveServer, unparsable: bytes, status: int, words: bytes
+) -> None:
+    answer, _ = exchange(strict_server, unparsable)
+    assert status_and_error(answer) == (status, "bad_request" if status == 400 else "not_implemented")
+    assert words in answer
+
+
+def test_a_websocket_upgrade_is_answered_as_plain_http(
+    strict_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    upgrade = (
+        b"Host: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+    )
+    answer, _ = exchange(strict_server, b"GET /v1/stream HTTP/1.1\r\n" + upgrade)
+    assert status_and_error(answer) == (404, "not_found")
+    answer, _ = exchange(strict_server, b"GET /healthz HTTP/1.1\r\n" + upgrade)
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert "WebSocket library" not in caplog.text  # uvicorn's advice to install one, for a service that serves none
