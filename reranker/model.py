@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from reranker.base_model import base_model_dir
+from reranker.base_model import base_model_dir, default_cache_root
 
 if TYPE_CHECKING:
     import torch
     from sentence_transformers import CrossEncoder
 
-# The delta the project ships (POLICYQA_RERANKER=policyqa), trained by ``python -m training.train``.
-SHIPPED_DELTA = Path(__file__).parent / "delta"
 DELTA_WEIGHTS = "delta.safetensors"
 DELTA_RECORD = "delta.json"
 _BATCH = 32
@@ -64,7 +62,8 @@ class PolicyReranker:
     """The base model with the delta in ``delta_dir`` laid over it, as a ``Reranker``: a score in (0, 1) for each
     (question, clause) pair, the model's probability that the clause answers.
 
-    ``base_dir`` is the base model's directory (by default built or read by ``base_model_dir``); ``quantize``
+    ``base_dir`` is the base model's directory: by default the one the delta names in the models cache
+    (``default_cache_root``), or the e5 base, built there on first use (``base_model_dir``); ``quantize``
     makes its Linear layers dynamic int8 (faster on a CPU, scores a little apart from fp32). ``threshold`` is the
     answerable threshold its training chose (``delta.json``), or None for a delta without one.
     """
@@ -81,7 +80,7 @@ class PolicyReranker:
 
         delta_dir = Path(delta_dir)
         record = _read_record(delta_dir)
-        base_dir = Path(base_dir) if base_dir is not None else base_model_dir()
+        base_dir = Path(base_dir) if base_dir is not None else _base_for(record)
         if record["base_model"] != base_dir.name:
             raise DeltaError(f"{delta_dir} was trained over {record['base_model']}, not {base_dir.name}")
         data, delta = _read_delta(delta_dir / DELTA_WEIGHTS)
@@ -106,6 +105,13 @@ def predict(model: CrossEncoder, pairs: Sequence[tuple[str, str]], batch_size: i
     lengths, without gradients (``CrossEncoder.predict`` runs under ``torch.inference_mode``)."""
     scores = model.predict(list(pairs), batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True)
     return np.asarray(scores, dtype=np.float32).reshape(-1)
+
+
+def _base_for(record: dict[str, Any]) -> Path:
+    """The base the delta was trained over, from the models cache; else the e5 base, built if need be (a delta
+    over another base is then refused by name)."""
+    cached = default_cache_root() / record["base_model"]
+    return cached if cached.is_dir() else base_model_dir()
 
 
 def _apply_delta(model: CrossEncoder, delta: dict[str, torch.Tensor], required: set[str], source: Path) -> None:

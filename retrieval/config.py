@@ -26,8 +26,10 @@ class RankingConfig:
     window_weight: float = 1.5
     # Where the notices' BM25 tells them apart, the notice's score takes this share of a passage's hybrid score.
     notice_weight: float = 0.5
-    # How many of the best first-stage candidates a reranker reads, and its share of their final score.
-    rerank_depth: int = 20
+    # How many of the best first-stage candidates a reranker reads, and its share of their final score. Chosen
+    # with the policyqa reranker on the NCP dev questions: depth 5 at 0.5 ranked as well as 20 at 0.3 (answer Hit@1
+    # 0.626 both), reading a quarter of the clauses.
+    rerank_depth: int = 5
     rerank_weight: float = 0.5
     thresholds: Thresholds = field(default_factory=Thresholds)
 

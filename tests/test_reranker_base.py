@@ -40,8 +40,8 @@ def full_width(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def model_dir(cache_home: Path) -> Path:
-    return base_model_dir(cache_home / "policyqa" / "models")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return base_model_dir(tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture(scope="module")

@@ -115,7 +115,7 @@ def test_a_rerankers_threshold_judges_answerable_and_the_config_can_override_it(
 
 def test_unknown_rerankers_and_ranking_settings_are_refused_by_name() -> None:
     assert make_reranker("none") is None and make_reranker(None) is None
-    choices = "choose none or one of policyqa[:<dir>], sentence-transformers:<model>"
+    choices = "choose none or one of policyqa:<model>, sentence-transformers:<model>"
     with pytest.raises(ValueError, match=re.escape(f"unknown reranker 'bge'; {choices}")):
         make_reranker("bge")
     with pytest.raises(ValueError, match=re.escape(f"unknown reranker 'sentence-transformers'; {choices}")):
@@ -202,3 +202,12 @@ def test_the_sweep_reads_each_pair_once_whatever_the_settings(default_index: Dir
     direct = Retriever(default_index, RankingConfig(rerank_depth=10, rerank_weight=0.9), LengthReranker())
     assert deeper.hits == direct.search(RetrievalRequest(QUESTION)).hits
     assert shallow.evidence.rerank_top <= deeper.evidence.rerank_top
+
+
+def test_a_missing_delta_is_named_by_the_cli(tmp_path: Path, default_index_dir: Path) -> None:
+    missing = tmp_path / "no-such-delta"
+    env = {**os.environ, "POLICYQA_RERANKER": f"policyqa:{missing}", "POLICYQA_INDEX_DIR": str(default_index_dir)}
+    result = subprocess.run([*POLICYQA, "search", "外币"], env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert f"{missing / 'delta.json'}: not a readable delta record" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -11,14 +11,18 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
 from corpus.loader import load_notice
+from index import DirectoryIndex
 from index.clauses import lexical_text
 from index.embedders import Embedder
 from reranker.halves import in_training_half
-from tests.conftest import FIXTURES
+from retrieval import make_reranker
+from service.settings import Settings
+from tests.conftest import FIXTURES, LiveServer
 from tests.tiny_models import tiny_bert
 from training import examples
 from training.examples import (
@@ -84,7 +88,7 @@ def tiny_base(tmp_path_factory: pytest.TempPathFactory, notices_dir: Path) -> Pa
     text = "".join(load_notice(p).document.text for p in sorted(notices_dir.iterdir()))
     text += "".join(question.question for question in [*QUESTIONS, NANNING_QUESTION])
     without_pooler = partial(BertModel, add_pooling_layer=False)
-    path = tmp_path_factory.mktemp("models") / "tiny-base"
+    path = tmp_path_factory.mktemp("cache-home") / "policyqa" / "models" / "tiny-base"  # as in a models cache
     return tiny_bert(path, text, without_pooler, 3, max_position_embeddings=128, initializer_range=0.2)
 
 
@@ -269,6 +273,39 @@ def test_the_answerable_threshold_flags_at_most_one_in_twenty_answerable_questio
     assert sum(best < threshold for best in bests) == 2  # 5% of 40
     assert answerable_threshold(bests, max_flagged=0.0) == pytest.approx(0.01)
     assert answerable_threshold([]) is None
+
+
+@pytest.mark.slow
+def test_a_trained_delta_serves_over_http_and_its_threshold_judges_answerable(
+    notices_dir: Path,
+    tiny_base: Path,
+    embedder: Embedder,
+    cache_dir: Path,
+    tmp_path: Path,
+    default_index_dir: Path,
+    default_index: DirectoryIndex,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = TrainConfig(epochs=20, batch_size=8, max_length=64, train_layers=2, negatives=3, seed=0, lr=1e-3)
+    delta_dir = run(
+        QUESTIONS, notices_dir, tmp_path / "delta", config, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir
+    ).delta_dir
+    assert delta_dir is not None
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tiny_base.parents[2]))  # the delta's base, found in the models cache
+    spec = f"policyqa:{delta_dir}"
+    reranker = make_reranker(spec)
+    assert reranker is not None and reranker.threshold is not None
+    live = LiveServer(Settings(index_dir=default_index_dir, rate_limit=None, reranker=spec, rerank_depth=4)).start()
+    try:
+        assert httpx.get(f"{live.url}/readyz").json()["reranker"] == reranker.id
+        for query in ("融资租赁公司能收外币租金吗", "明天天气怎么样", NANNING_QUESTION.question):
+            answer = httpx.post(f"{live.url}/v1/search", json={"query": query, "top_k": 6}, timeout=60).json()
+            head = [result for result in answer["results"] if "rerank" in result["scores"]]
+            assert len(head) == 4  # the depth
+            texts = [lexical_text(default_index.get_passage(result["passage_id"])) for result in head]
+            assert answer["answerable"] == bool(reranker.score(query, texts).max() >= reranker.threshold), query
+    finally:
+        live.stop()
 
 
 def test_a_delta_over_another_base_is_refused(tmp_path: Path, tiny_base: Path) -> None:
