@@ -4,16 +4,18 @@ Layout of ``root``::
 
     current -> builds/<build-id>      a symlink, replaced atomically by each build
     builds/<build-id>/
-        manifest.json                 corpus hash, embedder id and dimension, versions, build time,
-                                      and each file's size and SHA-256 (index/integrity.py)
         documents.jsonl, passages.jsonl
         bm25_tokens.json, user_words.txt
         dense.faiss, sentence_vectors.npy, sentence_owner.npy
+        manifest.json                 corpus hash, embedder id and dimension, versions, build time,
+                                      and each file's size and SHA-256 (index/integrity.py)
+        manifest.sha256               the manifest's own SHA-256, written last
 
-A build is written into its own directory first; only a complete build is ever pointed
+Which files a build has follows from its format (``_DATA_FILES``), not from its manifest, so a load checks
+every one of them. A build is written into its own directory first; only a complete build is ever pointed
 to by ``current``, so a crash mid-build leaves the previous index served. A build in progress
 holds a lock on its ``.lock`` file; the next build deletes any build whose lock is free and that
-has no manifest (one that was killed), along with older complete builds.
+is not complete (one that was killed), along with older complete builds.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import json
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 from typing import IO, Any
 
@@ -32,23 +33,23 @@ from index.bm25 import BM25Index
 from index.dense import DenseIndex
 from index.embedders import Embedder
 from index.errors import IndexCorruptError, IndexMismatchError
-from index.integrity import file_records, verify_counts, verify_files
+from index.integrity import file_records, read_sealed, seal, seal_path, verify_counts, verify_files
 from index.local import LocalIndex
 from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
-FORMAT_VERSION = 5
+# 6: the manifest is sealed (manifest.sha256), and every file of _DATA_FILES is checked whatever it lists.
+FORMAT_VERSION = 6
 _KEEP_BUILDS = 2
-_DATA_FILES = [
+_DATA_FILES = (
     "documents.jsonl",
     "passages.jsonl",
     "bm25_tokens.json",
     "user_words.txt",
     "dense.faiss",
     *SentenceVectors.FILES,
-]
-# An embedding batch still being written by another build is younger than this; older ones are litter.
-_STALE_TEMPORARY_SECONDS = 3600
+)
+_MANIFEST = "manifest.json"
 
 
 class IndexStore:
@@ -61,9 +62,10 @@ class IndexStore:
         self._locks: dict[Path, IO[bytes]] = {}
 
     def manifest(self) -> dict[str, Any] | None:
-        """The manifest of the current build, or None when there is no build yet."""
+        """The manifest of the current build, or None when there is no build yet (IndexMismatchError or
+        IndexCorruptError as ``load`` raises them)."""
         build = self.current_build()
-        return None if build is None else _read_manifest(self._builds / build)
+        return None if build is None else self._read_manifest(self._builds / build)
 
     def current_build(self) -> str | None:
         """The name of the build ``current`` points to, or None when there is none: a service compares it
@@ -91,8 +93,9 @@ class IndexStore:
             (build / "user_words.txt").write_text("\n".join(index.tokenizer.user_words), encoding="utf-8")
             index.dense.save(build / "dense.faiss")
             index.sentences.save(build)
-            # The manifest goes last: a build without one is incomplete and never made current.
-            _write_json(build / "manifest.json", {**index.manifest, "files": file_records(build, _DATA_FILES)})
+            # The manifest and its seal go last: a build without them is incomplete and never made current.
+            _write_json(build / _MANIFEST, {**index.manifest, "files": file_records(build, _DATA_FILES)})
+            seal(build / _MANIFEST)
             link = self.root / f".current-{build.name}"
             link.symlink_to(build.relative_to(self.root))
             os.replace(link, self._current)
@@ -111,29 +114,40 @@ class IndexStore:
 
     def load(self, embedder: Embedder) -> LocalIndex:
         """Load the current build for searching with ``embedder``; refuse one built by another embedder,
-        or one whose files are not what its build wrote (IndexCorruptError, naming the file)."""
+        or one whose files or manifest are not what its build wrote (IndexCorruptError, naming the file)."""
         name = self.current_build()  # once: a build swapped in meanwhile is not mixed with this one
-        manifest = None if name is None else _read_manifest(self._builds / name)
-        if name is None or manifest is None:
+        if name is None:
             raise IndexMismatchError(f"{self.root}: no index has been built here; build one with `policyqa index`")
-        if manifest.get("format_version") != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"{self.root}: the index has format {manifest.get('format_version')}, not {FORMAT_VERSION}; rebuild it"
-            )
-        built_with = manifest["embedder"]["id"]
-        if built_with != embedder.id:
-            raise IndexMismatchError(
-                f"{self.root}: the index was built with embedder {built_with}, but this service embeds questions "
-                f"with {embedder.id}; configure the same model, or rebuild the index with this one"
-            )
         build = self._builds / name
-        verify_files(build, manifest.get("files", {}))
+        manifest = self._read_manifest(build)
         try:
+            built_with = manifest["embedder"]["id"]
+            if built_with != embedder.id:
+                raise IndexMismatchError(
+                    f"{self.root}: the index was built with embedder {built_with}, but this service embeds questions "
+                    f"with {embedder.id}; configure the same model, or rebuild the index with this one"
+                )
+            verify_files(build, _DATA_FILES, manifest["files"])
             return _read_build(build, embedder, manifest)
-        except IndexCorruptError:
+        except IndexMismatchError:
             raise
-        except (ValueError, KeyError, RuntimeError) as exc:  # files as the build wrote them, yet unreadable
+        except (ValueError, KeyError, TypeError, RuntimeError) as exc:  # as the build wrote them, yet unreadable
             raise IndexCorruptError(f"index files cannot be read ({exc}); rebuild the index") from exc
+
+    def _read_manifest(self, build: Path) -> dict[str, Any]:
+        """The manifest of ``build`` as the build wrote it: IndexCorruptError if it or its seal is missing or
+        differs, IndexMismatchError if another format wrote it."""
+        path = build / _MANIFEST
+        try:
+            manifest = _json_object(read_sealed(path))
+        except IndexCorruptError:
+            # Formats before 6 sealed no manifest: one that says it is another format's is refused as that.
+            manifest = _json_object(path.read_bytes()) if path.is_file() else {}
+            if manifest.get("format_version", FORMAT_VERSION) == FORMAT_VERSION:
+                raise
+        if (version := manifest.get("format_version")) != FORMAT_VERSION:
+            raise IndexMismatchError(f"{self.root}: the index has format {version}, not {FORMAT_VERSION}; rebuild it")
+        return manifest
 
     def _unlock(self, build: Path) -> None:
         lock = self._locks.pop(build, None)
@@ -147,7 +161,7 @@ class IndexStore:
         for build in self._builds.iterdir():
             if not build.is_dir() or build == keep:
                 continue
-            if (build / "manifest.json").is_file():
+            if seal_path(build / _MANIFEST).is_file():
                 complete.append(build)
             elif not _in_progress(build):
                 abandoned.append(build)
@@ -157,10 +171,6 @@ class IndexStore:
         for link in self.root.glob(".current-*"):
             if link.is_symlink() and not _in_progress(self._builds / link.name.removeprefix(".current-")):
                 link.unlink(missing_ok=True)
-        cutoff = time.time() - _STALE_TEMPORARY_SECONDS
-        for temporary in self.root.glob("embeddings/*/*.tmp"):
-            if temporary.stat().st_mtime < cutoff:
-                temporary.unlink(missing_ok=True)
 
 
 def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> LocalIndex:
@@ -189,9 +199,13 @@ def _read_build(build: Path, embedder: Embedder, manifest: dict[str, Any]) -> Lo
     )
 
 
-def _read_manifest(build: Path) -> dict[str, Any] | None:
-    path = build / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+def _json_object(data: bytes) -> dict[str, Any]:
+    """``data`` as a JSON object; empty if it is not one."""
+    try:
+        parsed = json.loads(data)
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
 
 
 def _in_progress(build: Path) -> bool:

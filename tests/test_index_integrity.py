@@ -9,6 +9,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,13 +19,16 @@ import numpy as np
 import pytest
 
 from corpus import DEFAULT_CORPUS_DIR
-from index import IndexCorruptError, IndexStore
+from index import DirectoryIndex, IndexCorruptError, IndexMismatchError, IndexStore
 from index.embedders import Embedder
+from index.embedding_cache import CachedEmbedder
 from index.integrity import file_records
+from index.store import FORMAT_VERSION
 from service.settings import Settings
+from tests.cache_writer import HashEmbedder
 from tests.commands import POLICYQA
 from tests.conftest import FIXTURES, LiveServer, open_local, search
-from tests.test_index_store import CountingEmbedder, current_build
+from tests.test_index_store import CountingEmbedder, OtherModel, current_build, distinct_texts
 
 # Each test here builds, rebuilds or damages an index on disk.
 pytestmark = pytest.mark.slow
@@ -49,10 +53,10 @@ def edit_text(path: Path) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("融资租赁", "经营租赁"), encoding="utf-8")
 
 
-def flip_bytes(path: Path) -> None:
+def flip_bytes(path: Path, count: int = 64) -> None:
     data = bytearray(path.read_bytes())
     middle = len(data) // 2
-    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    data[middle : middle + count] = bytes(b ^ 0xFF for b in data[middle : middle + count])
     path.write_bytes(bytes(data))
 
 
@@ -61,12 +65,45 @@ def drop_token_row(path: Path) -> None:
     path.write_text(json.dumps(rows[:5] + rows[6:], ensure_ascii=False), encoding="utf-8")
 
 
+def truncate_to_700_bytes(path: Path) -> None:
+    """What ``truncate -s 700`` does to a file (a copy or a disk write cut short)."""
+    with path.open("r+b") as data:
+        data.truncate(700)
+
+
+def edit_manifest(path: Path, edit: Callable[[dict], object]) -> None:
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    edit(manifest)
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def drop_embedder(manifest: Path) -> None:
+    edit_manifest(manifest, lambda m: m.pop("embedder"))
+
+
+def unlist_dense_and_flip_it(manifest: Path) -> None:
+    """The manifest stops vouching for the vectors, which are then damaged."""
+    edit_manifest(manifest, lambda m: m["files"].pop("dense.faiss"))
+    flip_bytes(manifest.with_name("dense.faiss"), count=4)
+
+
+def reseal(build: Path) -> None:
+    """Record the manifest's checksum again, as an operator 'repairing' an edited manifest would."""
+    with (build / "manifest.sha256").open("w") as seal:
+        subprocess.run(["sha256sum", "manifest.json"], cwd=build, stdout=seal, check=True)
+
+
 DAMAGE: dict[str, tuple[str, Callable[[Path], None]]] = {
     "a line dropped from the passages": ("passages.jsonl", drop_line),
     "a passage's text edited": ("passages.jsonl", edit_text),
     "64 bytes flipped in the vectors": ("dense.faiss", flip_bytes),
     "a row dropped from the BM25 terms": ("bm25_tokens.json", drop_token_row),
     "a file deleted": ("sentence_owner.npy", Path.unlink),
+    "the manifest truncated to 700 bytes": ("manifest.json", truncate_to_700_bytes),
+    "the manifest without its embedder": ("manifest.json", drop_embedder),
+    "the vectors left out of the manifest and flipped": ("manifest.json", unlist_dense_and_flip_it),
+    "the manifest deleted": ("manifest.json", Path.unlink),
+    "the manifest's checksum deleted": ("manifest.sha256", Path.unlink),
 }
 
 
@@ -86,14 +123,42 @@ def test_a_damaged_index_is_refused_by_name_or_rebuilt(damage: str, index_copy: 
 
 
 def test_files_that_match_their_checksums_must_still_agree_on_counts(index_copy: Path, embedder: Embedder) -> None:
-    """An operator who 'repairs' a file and its checksum by hand is still caught by the counts."""
+    """An operator who 'repairs' a file and its checksums by hand is still caught by the counts."""
     build = current_build(index_copy)
     drop_line(build / "passages.jsonl")
-    manifest = json.loads((build / "manifest.json").read_text(encoding="utf-8"))
-    manifest["files"].update(file_records(build, ["passages.jsonl"]))
-    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    edit_manifest(build / "manifest.json", lambda m: m["files"].update(file_records(build, ["passages.jsonl"])))
+    reseal(build)
     with pytest.raises(IndexCorruptError, match=r"disagree on the number of passages \(manifest 77, passages 76"):
         IndexStore(index_copy).load(embedder)
+
+
+def test_a_file_a_resealed_manifest_leaves_out_is_still_verified(index_copy: Path, embedder: Embedder) -> None:
+    """Which files a build has follows from its format: a manifest that stops listing one, even with its own
+    checksum redone, does not stop that file being checked."""
+    build = current_build(index_copy)
+    unlist_dense_and_flip_it(build / "manifest.json")
+    reseal(build)
+    with pytest.raises(IndexCorruptError, match=r"index file dense\.faiss is not recorded in the manifest"):
+        open_local(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
+
+    index, report = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder)
+    assert report.action == "built"
+    assert search(index, QUESTION).hits[0].passage.article == "17"
+
+
+def test_an_index_of_the_format_before_sealed_manifests_is_rebuilt_not_misread(
+    index_copy: Path, embedder: Embedder
+) -> None:
+    build = current_build(index_copy)
+    edit_manifest(build / "manifest.json", lambda m: m.update(format_version=5))
+    (build / "manifest.sha256").unlink(missing_ok=True)  # format 5 wrote none
+    with pytest.raises(IndexMismatchError, match=rf"the index has format 5, not {FORMAT_VERSION}; rebuild it"):
+        open_local(DEFAULT_CORPUS_DIR, index_copy, embedder, build=False)
+
+    index, report = open_local(DEFAULT_CORPUS_DIR, index_copy, embedder)
+    assert report.action == "built"
+    assert IndexStore(index_copy).manifest()["format_version"] == FORMAT_VERSION
+    assert search(index, QUESTION).hits[0].passage.article == "17"
 
 
 def test_the_cli_names_a_damaged_index_and_rebuilds_it_when_allowed(index_copy: Path) -> None:
@@ -108,6 +173,37 @@ def test_the_cli_names_a_damaged_index_and_rebuilds_it_when_allowed(index_copy: 
     rebuilt = subprocess.run([*POLICYQA, "search", QUESTION], env=env, capture_output=True, text=True, timeout=300)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "第17条" in rebuilt.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("damage", [truncate_to_700_bytes, drop_embedder], ids=["truncated", "without embedder"])
+def test_index_force_rebuilds_an_index_whose_manifest_is_damaged(
+    damage: Callable[[Path], None], index_copy: Path, embedder: Embedder
+) -> None:
+    damage(current_build(index_copy) / "manifest.json")
+    env = {**os.environ, "POLICYQA_INDEX_DIR": str(index_copy)}
+    rebuilt = subprocess.run([*POLICYQA, "index", "--force"], env=env, capture_output=True, text=True, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "built index: 1 notice(s), 77 passages" in rebuilt.stderr
+    assert "Traceback" not in rebuilt.stderr
+    assert search(DirectoryIndex.open(index_copy, embedder), QUESTION).hits[0].passage.article == "17"
+
+
+def test_the_service_names_a_damaged_manifest_or_rebuilds_the_index(index_copy: Path) -> None:
+    truncate_to_700_bytes(current_build(index_copy) / "manifest.json")
+    refused = LiveServer(Settings(index_dir=index_copy, auto_build=False, rate_limit=None)).start(wait_ready=False)
+    try:
+        ready = refused.readiness()
+        assert ready.status_code == 503
+        assert "index file manifest.json is not what the build wrote" in ready.json()["error"]["message"]
+    finally:
+        refused.stop()
+
+    live = LiveServer(Settings(index_dir=index_copy, auto_build=True, rate_limit=None)).start(timeout=300)
+    try:
+        answer = httpx.post(f"{live.url}/v1/search", json={"query": QUESTION}).json()
+        assert answer["results"][0]["article"] == "17"
+    finally:
+        live.stop()
 
 
 def test_the_service_is_not_ready_on_a_damaged_index_until_a_good_one_is_built(
@@ -148,6 +244,94 @@ def test_a_damaged_cache_batch_is_named_deleted_and_embedded_again(
     assert search(index, QUESTION).hits[0].passage.article == "17"
 
 
+def rewrite_batch(batch: Path, edit: Callable[[dict[str, np.ndarray]], object]) -> None:
+    """Write ``batch`` again as a well-formed batch (a sound zip, as many vectors as keys), edited."""
+    with np.load(batch) as data:
+        fields = dict(data)
+    edit(fields)
+    np.savez(batch, **fields)
+
+
+def nudge_one_value(fields: dict[str, np.ndarray]) -> None:
+    fields["vectors"][0, 0] += 1e-3
+
+
+CACHE_DAMAGE: dict[str, Callable[[dict[str, np.ndarray]], object]] = {
+    "its vectors in reverse order": lambda fields: fields.update(vectors=fields["vectors"][::-1]),
+    "each vector's values rotated": lambda fields: fields.update(vectors=np.roll(fields["vectors"], 1, axis=1)),
+    "one value nudged": nudge_one_value,
+    "written before batches had checksums": lambda fields: fields.pop("checksum", None),
+}
+
+
+@pytest.mark.parametrize("damage", CACHE_DAMAGE, ids=list(CACHE_DAMAGE))
+def test_a_cache_batch_failing_its_checksum_is_named_and_embedded_again(
+    damage: str,
+    index_copy: Path,
+    embedder: Embedder,
+    default_index: DirectoryIndex,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    batch = sorted(index_copy.glob("embeddings/*/*.npz"))[0]
+    rewrite_batch(batch, CACHE_DAMAGE[damage])
+    with np.load(batch) as data:
+        keys = len(data["keys"])
+    counting = CountingEmbedder(embedder)
+    with caplog.at_level(logging.WARNING, logger="policyqa.index"):
+        index, report = open_local(DEFAULT_CORPUS_DIR, index_copy, counting, force=True)
+    assert report.action == "built"
+    assert f"embedding cache batch {batch} is damaged" in caplog.text
+    assert counting.passages_embedded == keys
+    rebuilt, clean = index.snapshot.sentences.vectors, default_index.snapshot.sentences.vectors
+    assert np.allclose(rebuilt, clean, atol=1e-4)
+
+
+def test_cache_batches_are_used_only_by_the_embedder_that_made_them(
+    default_index_dir: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    """A batch copied into another model's cache directory is not taken for that model's vectors."""
+    other = OtherModel(embedder)
+    index_dir = tmp_path / "index"
+    shutil.copytree(
+        next(default_index_dir.glob("embeddings/*")), CachedEmbedder(other, index_dir / "embeddings").directory
+    )
+    index, report = open_local(DEFAULT_CORPUS_DIR, index_dir, other)
+    assert report.action == "built"
+    assert other.passages_embedded == len(distinct_texts(index.snapshot.passages))
+
+
+def test_index_deletes_the_half_batch_a_killed_build_left_however_recent(index_copy: Path) -> None:
+    """What `policyqa index` killed while writing a batch leaves goes with the next run, not an hour later."""
+    temporary = next(index_copy.glob("embeddings/*")) / "tmpkilled.tmp"
+    temporary.write_bytes(b"half a batch")
+    env = {**os.environ, "POLICYQA_INDEX_DIR": str(index_copy)}
+    done = subprocess.run([*POLICYQA, "index", "--force"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert not temporary.exists()
+
+
+def test_clean_up_never_deletes_a_batch_another_process_is_writing(tmp_path: Path) -> None:
+    """A build cleans up while another process (an ingest, a training run) writes batches into the same cache."""
+    root = tmp_path / "embeddings"
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "tests.cache_writer", str(root), "4"], stdout=subprocess.PIPE, text=True
+    )
+    cache = CachedEmbedder(HashEmbedder(), root)
+    cleanups = 0
+    while writer.poll() is None:
+        cache.embed_passages(["the cleaner's own text"])  # each call first deletes what killed writers left
+        cleanups += 1
+    written = int(writer.stdout.read())
+    assert writer.returncode == 0
+    assert cleanups > 100
+    keys = 0
+    for batch in cache.directory.glob("*.npz"):
+        with np.load(batch) as data:
+            keys += len(data["keys"])
+    assert keys == written + 1
+    assert not list(cache.directory.glob("*.tmp"))
+
+
 def test_the_next_build_removes_what_killed_builds_left(index_copy: Path, embedder: Embedder) -> None:
     builds = index_copy / "builds"
     previous = current_build(index_copy)
@@ -161,7 +345,6 @@ def test_the_next_build_removes_what_killed_builds_left(index_copy: Path, embedd
     dangling.symlink_to("builds/build-killed-midway")
     temporary = next(index_copy.glob("embeddings/*")) / "tmpkilled.tmp"
     temporary.write_bytes(b"half a batch")
-    os.utime(temporary, (time.time() - 7200, time.time() - 7200))
     running = builds / "build-still-running"  # another process's build in progress: left alone
     running.mkdir()
     with (running / ".lock").open("wb") as lock:

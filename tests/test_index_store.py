@@ -83,6 +83,7 @@ def test_manifest_records_notices_embedder_and_versions(default_index_dir: Path,
     files = {p.name for p in (default_index_dir / "current").iterdir()}
     assert files == {
         "manifest.json",
+        "manifest.sha256",
         "documents.jsonl",
         "passages.jsonl",
         "bm25_tokens.json",
@@ -91,8 +92,14 @@ def test_manifest_records_notices_embedder_and_versions(default_index_dir: Path,
         "sentence_vectors.npy",
         "sentence_owner.npy",
     }
-    assert set(manifest["files"]) == files - {"manifest.json"}
+    assert set(manifest["files"]) == files - {"manifest.json", "manifest.sha256"}
     assert all(len(record["sha256"]) == 64 and record["bytes"] > 0 for record in manifest["files"].values())
+    # The manifest's own checksum, in the form sha256sum checks.
+    checked = subprocess.run(
+        ["sha256sum", "-c", "manifest.sha256"], cwd=default_index_dir / "current", text=True, capture_output=True
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert checked.stdout == "manifest.json: OK\n"
 
 
 def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
