@@ -57,6 +57,8 @@ QUESTIONS = [
     Question("f7", "明天天气怎么样", None, (), "off-topic-chat"),
     Question("f8", "护照快过期了去哪里换", None, (), "off-topic-chat"),
 ]
+# Enough steps for the tiny base to learn the fixtures' questions, in seconds.
+TINY_TRAINING = TrainConfig(epochs=20, batch_size=8, max_length=64, train_layers=2, negatives=3, seed=0, lr=1e-3)
 NANNING_QUESTION = Question("f9", "在东盟建海外仓有补助吗", NANNING, (f"{NANNING}:art4",), "specific")
 
 
@@ -211,9 +213,14 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = TrainConfig(epochs=20, batch_size=8, max_length=64, train_layers=2, negatives=3, seed=0, lr=1e-3)
     result = run(
-        QUESTIONS, notices_dir, tmp_path / "delta", config, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir
+        QUESTIONS,
+        notices_dir,
+        tmp_path / "delta",
+        TINY_TRAINING,
+        base_dir=tiny_base,
+        embedder=embedder,
+        cache_dir=cache_dir,
     )
     assert result.delta_dir == tmp_path / "delta"
     assert not result.metrics.collapsed
@@ -258,7 +265,13 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     # The same seed trains the same weights; scores that count as collapsed save nothing.
     monkeypatch.setattr(train, "COLLAPSED_SPREAD", 1.0)
     again = run(
-        QUESTIONS, notices_dir, tmp_path / "again", config, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir
+        QUESTIONS,
+        notices_dir,
+        tmp_path / "again",
+        TINY_TRAINING,
+        base_dir=tiny_base,
+        embedder=embedder,
+        cache_dir=cache_dir,
     )
     assert again.metrics == result.metrics and again.metrics.collapsed
     assert again.delta_dir is None and not (tmp_path / "again").exists()
@@ -286,9 +299,14 @@ def test_a_trained_delta_serves_over_http_and_its_threshold_judges_answerable(
     default_index: DirectoryIndex,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = TrainConfig(epochs=20, batch_size=8, max_length=64, train_layers=2, negatives=3, seed=0, lr=1e-3)
     delta_dir = run(
-        QUESTIONS, notices_dir, tmp_path / "delta", config, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir
+        QUESTIONS,
+        notices_dir,
+        tmp_path / "delta",
+        TINY_TRAINING,
+        base_dir=tiny_base,
+        embedder=embedder,
+        cache_dir=cache_dir,
     ).delta_dir
     assert delta_dir is not None
     monkeypatch.setenv("XDG_CACHE_HOME", str(tiny_base.parents[2]))  # the delta's base, found in the models cache
