@@ -9,7 +9,8 @@ whatever the parser makes of a notice. For each question the service's ranking i
 - **highlight@1**: the top result's highlight contains the whole answer;
 - the mean length of the top result's text.
 
-Notices with identical text count as one, so a question is not failed for finding the copy.
+Notices with identical text count as one, so a question is not failed for finding the copy; and a result
+cites the notices its copies of the clause stand in (``also_in``) as well as its own.
 """
 
 from __future__ import annotations
@@ -87,10 +88,12 @@ def judge_answers(
     judged = [q for q in queries if q.qid in answers]
     for query in judged:
         answer, results = answers[query.qid], responses[query.qid].results
-        notices = list(dict.fromkeys(r.doc_id for r in results))
-        holding = [judge.holds(answer, r.doc_id, r.text) for r in results[:DEPTH]]
-        totals["notice_hit@1"] += bool(notices) and judge.same_notice(notices[0], answer.doc_id)
-        totals["notice_recall@5"] += any(judge.same_notice(d, answer.doc_id) for d in notices[:5])
+        holding = [any(judge.holds(answer, d, r.text) for d in r.notices) for r in results[:DEPTH]]
+        in_notice = [any(judge.same_notice(d, answer.doc_id) for d in r.notices) for r in results]
+        notices = list(dict.fromkeys(r.doc_id for r in results))  # the first five distinct notices' results
+        first_five = [r for r in results if r.doc_id in notices[:5]]
+        totals["notice_hit@1"] += bool(in_notice) and in_notice[0]
+        totals["notice_recall@5"] += any(ok for r, ok in zip(results, in_notice, strict=True) if r in first_five)
         totals["answer_hit@1"] += bool(holding) and holding[0]
         totals["answer_recall@5"] += any(holding[:5])
         totals["answer_mrr@10"] += next((1 / rank for rank, ok in enumerate(holding, start=1) if ok), 0.0)

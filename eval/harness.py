@@ -36,6 +36,12 @@ class Result:
     doc_id: str
     text: str
     highlight: str
+    also_in: tuple[str, ...] = ()  # the notices whose copies of the clause the result names
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """Every notice the result cites: its own, then those of its copies."""
+        return (self.doc_id, *self.also_in)
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,14 @@ def library_searcher(retriever: Retriever) -> Searcher:
     def search(query: str, top_k: int, mode: str) -> Response:
         retrieval = retriever.search(RetrievalRequest(query, top_k, mode))
         results = [
-            Result(hit.rank, hit.passage.passage_id, hit.passage.doc_id, hit.passage.text, hit.highlight)
+            Result(
+                hit.rank,
+                hit.passage.passage_id,
+                hit.passage.doc_id,
+                hit.passage.text,
+                hit.highlight,
+                tuple(copy.doc_id for copy in hit.copies),
+            )
             for hit in retrieval.hits
         ]
         return Response(results, retrieval.answerable)
@@ -93,7 +106,13 @@ def http_searcher(url: str, api_key: str | None = None, timeout: float = 30.0) -
         response.raise_for_status()
         body = response.json()
         fields = ("rank", "passage_id", "doc_id", "text", "highlight")
-        results = [Result(**{name: result[name] for name in fields}) for result in body["results"]]
+        results = [
+            Result(
+                **{name: result[name] for name in fields},
+                also_in=tuple(copy["doc_id"] for copy in result.get("also_in", [])),
+            )
+            for result in body["results"]
+        ]
         return Response(results, body["answerable"])
 
     return search

@@ -22,13 +22,15 @@ class RetrievalRequest(NamedTuple):
 
 
 class Hit(NamedTuple):
-    """One ranked clause: its final score, each stage's part in it, and the sentences that best answer."""
+    """One ranked clause: its final score, each stage's part in it, the sentences that best answer, and its copies
+    (clauses of the same text ranked below it, which are not hits of their own)."""
 
     rank: int
     passage: Passage
     score: float
     scores: dict[str, float]  # bm25, dense, notice, rerank: the parts that add up to ``score``
     highlight: str
+    copies: tuple[Passage, ...] = ()
 
 
 class Retrieval(NamedTuple):

@@ -12,7 +12,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
    first stage's score, over the best one's, the rest.
 4. Answerability: from the reranker's best score against its threshold where it read the candidates and has
-   one, else from the legs' evidence; and each returned clause's best sentences.
+   one, else from the legs' evidence; each returned clause's best sentences; and copies of a clause (the same
+   text in another notice) folded into the best ranked of them, so that the results hold each text once.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from index.contract import Filters, Readable, Scores, Snapshot
 from index.tokenizer import Tokenizer, has_chinese, normalize
 from retrieval.answerability import Evidence, is_answerable, term_coverage
 from retrieval.config import RankingConfig
+from retrieval.copies import copy_key
 from retrieval.fusion import weighted
 from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
 from retrieval.rerankers import Reranker
@@ -153,13 +155,23 @@ class Retriever:
     def _hits(
         self, snapshot: Snapshot, order: list[str], scored: dict[str, Parts], query_terms: set[str], top_k: int
     ) -> list[Hit]:
+        """The ``top_k`` best clauses, each copy of one (the same text, ``copy_key``) folded into the best ranked."""
         hits: list[Hit] = []
+        kept: dict[str, int] = {}  # a hit's copy key → its place in hits
         for key in order:
             if len(hits) == top_k:
                 break
-            if (passage := snapshot.get_passage(key)) is not None:
-                highlight = self._highlight(snapshot, passage, query_terms)
-                hits.append(Hit(len(hits) + 1, passage, float(sum(scored[key].values())), scored[key], highlight))
+            if (passage := snapshot.get_passage(key)) is None:
+                continue
+            copy = copy_key(passage)
+            if copy is not None and copy in kept:
+                first = hits[kept[copy]]
+                hits[kept[copy]] = first._replace(copies=(*first.copies, passage))
+                continue
+            if copy is not None:
+                kept[copy] = len(hits)
+            highlight = self._highlight(snapshot, passage, query_terms)
+            hits.append(Hit(len(hits) + 1, passage, float(sum(scored[key].values())), scored[key], highlight))
         return hits
 
     def _highlight(self, snapshot: Snapshot, passage: Passage, query_terms: set[str]) -> str:

@@ -128,6 +128,8 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     for result in response.results:
         print(f"{result.rank}. {result.citation}  (score {result.score:.4f})")
         print(f"   {result.highlight}")
+        if result.also_in:
+            print(f"   also in: {'; '.join(copy.citation for copy in result.also_in)}")
     return 0
 
 

@@ -119,6 +119,14 @@ class PassageOut(BaseModel):
         return cls(**_clause_fields(passage), responsible_units=list(passage.responsible_units))
 
 
+class Copy(BaseModel):
+    """Where else a clause stands: another notice's clause of the same text."""
+
+    passage_id: str
+    doc_id: str
+    citation: str
+
+
 class SearchResult(BaseModel):
     """One ranked clause."""
 
@@ -137,11 +145,21 @@ class SearchResult(BaseModel):
         description="Each stage's part in the score, adding up to it: bm25, dense, notice (where several notices "
         "are told apart) and rerank (with a reranker)."
     )
+    also_in: list[Copy] = Field(
+        default_factory=list,
+        description="The same clause in other notices (a measure republished), ranked below this one: each text is "
+        "one result.",
+    )
 
     @classmethod
     def from_hit(cls, hit: Hit) -> SearchResult:
         return cls(
-            rank=hit.rank, **_clause_fields(hit.passage), highlight=hit.highlight, score=hit.score, scores=hit.scores
+            rank=hit.rank,
+            **_clause_fields(hit.passage),
+            highlight=hit.highlight,
+            score=hit.score,
+            scores=hit.scores,
+            also_in=[Copy(passage_id=p.passage_id, doc_id=p.doc_id, citation=p.citation) for p in hit.copies],
         )
 
 

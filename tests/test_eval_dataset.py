@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -15,7 +16,7 @@ import pytest
 from corpus import load_corpus
 from eval.answers import AnswerJudge, ask_all, judge_answers
 from eval.dataset import Answer, Query, load_dataset, load_qrels, load_queries
-from eval.harness import library_searcher
+from eval.harness import Response, Result, library_searcher
 from eval.ncp import convert, convert_across, convert_team, half
 from index import DirectoryIndex
 from retrieval import Retriever
@@ -74,6 +75,17 @@ def test_answer_metrics_follow_the_rankings(dataset_dir: Path, default_index: Di
     assert metrics["top1_chars"] == pytest.approx(sum(len(r.text) for r in top.values()) / len(top))
     highlighted = sum(dataset.answers[qid].text in r.highlight for qid, r in top.items()) / len(top)
     assert metrics["highlight@1"] == pytest.approx(highlighted)
+
+
+def test_a_result_counts_for_the_notices_its_copies_stand_in() -> None:
+    judge = AnswerJudge({"gold": "一、总则。出口退税5个工作日办结。", "news": "转载：出口退税5个工作日办结。"})
+    answer = Answer("gold", "5个工作日")
+    republished = Result(1, "news:1", "news", "出口退税5个工作日办结。", "出口退税5个工作日办结。")
+    query = Query("q", "退税多久", "paraphrase", "test")
+    for also_in, expected in (((), 0.0), (("gold",), 1.0)):
+        response = Response([dataclasses.replace(republished, also_in=also_in)], answerable=True)
+        metrics = judge_answers([query], {"q": answer}, {"q": response}, judge)
+        assert metrics["answer_hit@1"] == metrics["notice_hit@1"] == metrics["notice_recall@5"] == expected
 
 
 def test_metrics_of_no_judged_question_are_not_a_number() -> None:

@@ -122,6 +122,9 @@ HOSTILE_RESULT = {
     "highlight": "<b>这句</b>要标出。",
     "score": 1.0,
     "scores": {"bm25": 1.0, "dense": 1.0},
+    "also_in": [
+        {"passage_id": "y:1", "doc_id": "y", "citation": '《转载》<img src="y" onerror="window.pwned=3">第1条'}
+    ],
 }
 
 
@@ -309,6 +312,8 @@ def test_service_errors_escaping_and_double_submits(
     first = results(root)[0]
     assert first.find_element(By.CSS_SELECTOR, by_testid("policyqa-citation")).text == HOSTILE_RESULT["citation"]
     assert first.find_element(By.CSS_SELECTOR, by_testid("policyqa-highlight")).text == HOSTILE_RESULT["highlight"]
+    also_in = first.find_element(By.CSS_SELECTOR, by_testid("policyqa-also-in")).text
+    assert also_in == "同一条款也见于：" + HOSTILE_RESULT["also_in"][0]["citation"]  # copies named, as text
     assert root.find_elements(By.CSS_SELECTOR, "img, b, script") == []
     assert driver.execute_script("return window.pwned") is None
 

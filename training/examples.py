@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 from corpus.loader import Corpus, Notice, load_notice, notice_files
-from corpus.models import Passage
 from index.builder import build_index
 from index.clauses import lexical_text
 from index.embedders import Embedder
 from index.embedding_cache import CachedEmbedder
-from index.tokenizer import normalize
 from reranker.halves import in_training_half
 from retrieval import RetrievalRequest, Retriever
+from retrieval.copies import clause_text
 
 QUESTIONS = Path(__file__).parent / "data" / "questions-train.jsonl"
 DEPTH = 30
@@ -137,9 +136,10 @@ def mine_groups(
         if unknown := [pid for pid in question.passage_ids if pid not in passages]:
             raise ValueError(f"question {question.qid}: no passage {', '.join(unknown)} in the training notices")
         positives = [passages[pid] for pid in question.passage_ids]
-        answering = {_same_text(passage) for passage in positives}
+        answering = {clause_text(passage) for passage in positives}
         hits = retriever.search(RetrievalRequest(question.question, top_k=depth)).hits
-        candidates = [hit.passage for hit in hits]
+        # A copy of a clause is folded into it by the Retriever: here it is a candidate of its own again.
+        candidates = [passage for hit in hits for passage in (hit.passage, *hit.copies)][:depth]
         groups.append(
             Group(
                 qid=question.qid,
@@ -148,7 +148,7 @@ def mine_groups(
                 positives=tuple(lexical_text(passage) for passage in positives),
                 candidates=tuple(lexical_text(passage) for passage in candidates),
                 relevant=tuple(
-                    passage.passage_id in question.passage_ids or _same_text(passage) in answering
+                    passage.passage_id in question.passage_ids or clause_text(passage) in answering
                     for passage in candidates
                 ),
             )
@@ -188,15 +188,9 @@ def groups_hash(groups: Iterable[Group]) -> str:
     return digest.hexdigest()
 
 
-def _same_text(passage: Passage) -> str:
-    """The clause's body as two copies of one notice share it: normalised, without whitespace."""
-    body = passage.body if passage.body.strip() else passage.text
-    return "".join(normalize(body).split())
-
-
 def _copy_families(notices: Sequence[Notice]) -> list[set[str]]:
     """The notices' doc ids grouped with their copies, in doc id order."""
-    texts = {notice.document.doc_id: {_same_text(p) for p in notice.passages} for notice in notices}
+    texts = {notice.document.doc_id: {clause_text(p) for p in notice.passages} for notice in notices}
     family = {doc_id: doc_id for doc_id in texts}
 
     def root(doc_id: str) -> str:

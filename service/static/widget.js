@@ -47,6 +47,7 @@
     showText: "展开条款全文",
     hideText: "收起条款全文",
     highlightLabel: "最相关的一句",
+    alsoIn: "同一条款也见于：",
     resultsLabel: "检索结果",
     retry: "重试"
   };
@@ -265,9 +266,19 @@
               h("mark", { className: "pqa-mark", "data-testid": "policyqa-highlight" }, highlight)
             ])
           : null,
+        alsoIn(result.also_in),
         toggle,
         body
       ]);
+    }
+
+    // Copies of the clause in other notices (a measure republished), named once under the one shown.
+    function alsoIn(copies) {
+      if (!Array.isArray(copies) || !copies.length) return null;
+      var names = copies.map(function (copy) { return asText(copy && copy.citation); }).filter(Boolean);
+      return names.length
+        ? h("p", { className: "pqa-also-in", "data-testid": "policyqa-also-in" }, TEXT.alsoIn + names.join("；"))
+        : null;
     }
 
     function errorMessage(status, body) {

@@ -1,0 +1,23 @@
+"""Copies of one clause. National measures are republished by provinces, cities and news sites with the same
+text; a reader wants such a clause once, told where else it stands."""
+
+from __future__ import annotations
+
+from corpus.models import Passage
+from index.tokenizer import normalize
+
+# Bodies shorter than this ("按照国家有关规定执行。") are shared by clauses that are not copies of one another.
+MIN_COPY_CHARS = 30
+
+
+def clause_text(passage: Passage) -> str:
+    """The clause's body as its copies share it: normalised (full-width and traditional forms), without
+    whitespace; its whole text where it has no body apart from its heading."""
+    body = passage.body if passage.body.strip() else passage.text
+    return "".join(normalize(body).split())
+
+
+def copy_key(passage: Passage) -> str | None:
+    """What the clause's copies share (``clause_text``), or None for a body too short to tell a copy by."""
+    text = clause_text(passage)
+    return text if len(text) >= MIN_COPY_CHARS else None

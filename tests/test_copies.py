@@ -1,0 +1,55 @@
+"""Copies of a clause (a notice republished under another name) are one result, which names where else it stands."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from index.embedders import Embedder
+from retrieval.copies import copy_key
+from service.settings import Settings
+from tests.conftest import FIXTURES, LiveServer, open_local, search
+
+pytestmark = pytest.mark.slow
+
+EXPORT_QUERY = "出口退税平均多久能办完"
+ORIGINAL, COPY = "export-tax-rebate-service", "export-tax-rebate-service-republished"
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Three notices, one of them a word-for-word copy of another under its own name."""
+    corpus = tmp_path_factory.mktemp("corpus")
+    for notice in FIXTURES.iterdir():
+        shutil.copy(notice, corpus)
+    shutil.copy(FIXTURES / f"{ORIGINAL}.txt", corpus / f"{COPY}.txt")
+    return corpus
+
+
+def test_a_copy_is_folded_into_the_best_ranked_clause_of_its_text(
+    library: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    index, _ = open_local(library, tmp_path / "index", embedder)
+    hits = search(index, EXPORT_QUERY, top_k=5).hits
+    keys = [key for hit in hits if (key := copy_key(hit.passage)) is not None]
+    assert len(hits) == 5 and len(set(keys)) == len(keys)  # each text once, and still five results
+    twin = {ORIGINAL: [COPY], COPY: [ORIGINAL]}
+    for hit in hits:  # a clause names its twin where the twin ranked above the last result; the others none
+        assert [copy.doc_id for copy in hit.copies] in ([], twin.get(hit.passage.doc_id)), hit.passage.passage_id
+    top = hits[0]
+    assert top.passage.doc_id in (ORIGINAL, COPY) and "5个工作日" in top.passage.text
+    (copy,) = top.copies
+    assert {top.passage.doc_id, copy.doc_id} == {ORIGINAL, COPY}
+    assert copy_key(copy) == copy_key(top.passage)
+    assert [hit.rank for hit in hits] == [1, 2, 3, 4, 5]
+
+    live = LiveServer(Settings(corpus_dir=library, index_dir=tmp_path / "index", rate_limit=None)).start()
+    try:
+        results = httpx.post(f"{live.url}/v1/search", json={"query": EXPORT_QUERY}).json()["results"]
+    finally:
+        live.stop()
+    assert results[0]["passage_id"] == top.passage.passage_id
+    assert results[0]["also_in"] == [{"passage_id": copy.passage_id, "doc_id": copy.doc_id, "citation": copy.citation}]
