@@ -39,7 +39,7 @@ pytest.importorskip("sentence_transformers")
 
 from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, DeltaError, PolicyReranker, predict  # noqa: E402
 from training import train  # noqa: E402
-from training.train import TrainConfig, answerable_threshold, evaluate, rank_and_judge_loss, run  # noqa: E402
+from training.train import TrainConfig, TrainResult, answerable_threshold, evaluate, rank_and_judge_loss, run  # noqa: E402
 
 EXPORT, CHONGZUO, NANNING = (
     "export-tax-rebate-service",
@@ -59,6 +59,13 @@ QUESTIONS = [
 ]
 # Enough steps for the tiny base to learn the fixtures' questions, in seconds.
 TINY_TRAINING = TrainConfig(epochs=20, batch_size=8, max_length=64, train_layers=2, negatives=3, seed=0, lr=1e-3)
+
+
+def train_tiny(out: Path, notices_dir: Path, tiny_base: Path, embedder: Embedder, cache_dir: Path) -> TrainResult:
+    """The fixtures' questions trained over the tiny base, delta saved in ``out``."""
+    return run(QUESTIONS, notices_dir, out, TINY_TRAINING, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir)
+
+
 NANNING_QUESTION = Question("f9", "在东盟建海外仓有补助吗", NANNING, (f"{NANNING}:art4",), "specific")
 
 
@@ -213,15 +220,7 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    result = run(
-        QUESTIONS,
-        notices_dir,
-        tmp_path / "delta",
-        TINY_TRAINING,
-        base_dir=tiny_base,
-        embedder=embedder,
-        cache_dir=cache_dir,
-    )
+    result = train_tiny(tmp_path / "delta", notices_dir, tiny_base, embedder, cache_dir)
     assert result.delta_dir == tmp_path / "delta"
     assert not result.metrics.collapsed
 
@@ -264,15 +263,7 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
 
     # The same seed trains the same weights; scores that count as collapsed save nothing.
     monkeypatch.setattr(train, "COLLAPSED_SPREAD", 1.0)
-    again = run(
-        QUESTIONS,
-        notices_dir,
-        tmp_path / "again",
-        TINY_TRAINING,
-        base_dir=tiny_base,
-        embedder=embedder,
-        cache_dir=cache_dir,
-    )
+    again = train_tiny(tmp_path / "again", notices_dir, tiny_base, embedder, cache_dir)
     assert again.metrics == result.metrics and again.metrics.collapsed
     assert again.delta_dir is None and not (tmp_path / "again").exists()
     for name, parameter in again.model.model.named_parameters():
@@ -299,15 +290,7 @@ def test_a_trained_delta_serves_over_http_and_its_threshold_judges_answerable(
     default_index: DirectoryIndex,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    delta_dir = run(
-        QUESTIONS,
-        notices_dir,
-        tmp_path / "delta",
-        TINY_TRAINING,
-        base_dir=tiny_base,
-        embedder=embedder,
-        cache_dir=cache_dir,
-    ).delta_dir
+    delta_dir = train_tiny(tmp_path / "delta", notices_dir, tiny_base, embedder, cache_dir).delta_dir
     assert delta_dir is not None
     monkeypatch.setenv("XDG_CACHE_HOME", str(tiny_base.parents[2]))  # the delta's base, found in the models cache
     spec = f"policyqa:{delta_dir}"
