@@ -66,6 +66,10 @@ _CACHE_SIZE = 32_768
 CONNECT_TIMEOUT = 3
 POOL_WAIT_SECONDS = 3.0
 STATEMENT_TIMEOUT_MS = 10_000
+# The pool retries a lost connection with doubling delays (1, 2, 4 … s) until it gives up; after a long
+# outage the next try could come half a minute after the database is back. Giving up after a few
+# seconds lets the next request start a fresh try at once, so the service recovers with the database.
+RECONNECT_SECONDS = 2.0
 
 _SCHEMA = """
 CREATE EXTENSION IF NOT EXISTS vector;
@@ -330,6 +334,7 @@ class PostgresIndex(Index):
             min_size=1,
             max_size=pool_size,
             timeout=POOL_WAIT_SECONDS,
+            reconnect_timeout=RECONNECT_SECONDS,
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT},
             configure=_configure_reader,
             # Each connection is tested as it is handed out, so those the database dropped are replaced at once.
