@@ -21,7 +21,7 @@ import random
 import re
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -170,9 +170,13 @@ def _synthetic_notice(
         doc_id=doc_id,
         title=moved(template.title),
         citation_title=moved(template.citation_title),
-        issuer=moved(template.issuer) if template.issuer else None,
-        date=f"{2020 + number % 6}-{1 + number % 12:02d}-{1 + number % 28:02d}",
         source_file=f"{doc_id}.txt",
         text="\n\n".join(texts),
+        identity=replace(
+            template.identity,
+            issuer=moved(template.identity.issuer) if template.identity.issuer else None,
+            date=f"{2020 + number % 6}-{1 + number % 12:02d}-{1 + number % 28:02d}",
+            region=None,  # its places were moved
+        ),
     )
     return document, passages

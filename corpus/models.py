@@ -1,9 +1,27 @@
-"""The two records the corpus layer produces: a notice and one of its clauses."""
+"""The records the corpus layer produces: a notice, its identity, and one of its clauses."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who issued a notice, when, where and how long it applies, and what kind of document it is: what a
+    citation names and what filters and the ranking read. Each is None where the notice does not say."""
+
+    issuer: str | None = None  # the issuing organ(s): 财政部 税务总局
+    date: str | None = None  # of issue, YYYY-MM-DD
+    number: str | None = None  # the document number (文号): 桂政发〔2020〕5号
+    region: str | None = None  # where it applies: 全国, 福建省, 福建省/三明市 (corpus.regions labels)
+    kind: str | None = None  # 通知, 公告, 意见, 办法, 措施, 解读 or 新闻
+    valid_from: str | None = None  # YYYY-MM-DD, where it says when it takes effect
+    valid_until: str | None = None  # YYYY-MM-DD, where it says when it ends
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Identity:
+        return cls(**data)
 
 
 @dataclass(frozen=True)
@@ -17,18 +35,16 @@ class Document:
     doc_id: str
     title: str
     citation_title: str
-    issuer: str | None
-    date: str | None
     source_file: str
     text: str
-    number: str | None = None  # the document number (文号): 桂政发〔2020〕5号
+    identity: Identity = Identity()
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Document:
-        return cls(**data)
+        return cls(**{**data, "identity": Identity.from_dict(data.get("identity", {}))})
 
 
 @dataclass(frozen=True)
@@ -54,6 +70,7 @@ class Passage:
     end: int
     citation: str
     part: str | None = None
+    identity: Identity = Identity()  # its notice's, so that a result can cite the notice without looking it up
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -68,5 +85,6 @@ class Passage:
                 **data,
                 "section_path": tuple(data["section_path"]),
                 "responsible_units": tuple(data["responsible_units"]),
+                "identity": Identity.from_dict(data.get("identity", {})),
             }
         )

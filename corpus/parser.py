@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from corpus import markers
+from corpus.identity import read_identity
 from corpus.markers import Level, Marker
 from corpus.models import Document, Passage
 from corpus.segments import Segment, split_segments
@@ -25,6 +26,9 @@ from corpus.sentences import part_spans
 _RESPONSIBLE = re.compile(r"[(（]\s*责任单位\s*[:：](?P<units>[^()（）]*(?:[(（][^()（）]*[)）][^()（）]*)*)[)）]\s*$")
 _SHARED_SUFFIXES = ("片区管理机构",)
 _INTRO = "引言"
+_TITLE_WRAPPING = re.compile(
+    r"^\s*【[^】]{1,20}】|^\s*[\u4e00-\u9fff]{1,10}[〔\[【]\d{4}[〕\]】]\d{1,4}号\s*[-—－]\s*|(新华社|中新社)\S{0,12}电$"
+)
 # Clauses longer than this many characters are cut into parts of whole sentences (measured in the README).
 MAX_PASSAGE_CHARS = 600
 # How much of its text names a notice that opens with no title or short phrase.
@@ -97,11 +101,9 @@ def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, li
         doc_id=doc_id,
         title=title,
         citation_title=_citation_title(title),
-        issuer=issuer,
-        date=signed or published,
         source_file=source_file,
         text=text,
-        number=markers.document_number(text),
+        identity=read_identity(title, issuer, signed or published, markers.document_number(text), text),
     )
     passages = _finish(walk, document)
     return document, passages
@@ -129,6 +131,9 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
 
 
 def _clean_title(line: str) -> str:
+    """The title without what pages put around it: a column banner (【今日头条】), the 文号 before it, a news
+    dateline after it (新华社杭州2月10日电)."""
+    line = _TITLE_WRAPPING.sub("", line)
     # Saved pages often break a title with spaces: "关于印发 中国(广西)自由贸易试验区 建设实施方案的通知".
     return re.sub(r"\s+", "", line) if re.search(r"[\u4e00-\u9fff]", line) else line.strip()
 
@@ -347,6 +352,7 @@ def _finish(walk: _Walk, document: Document) -> list[Passage]:
                     end=start + part_end,
                     citation=f"{citation} ({part})" if part else citation,
                     part=part,
+                    identity=document.identity,
                 )
             )
     return passages

@@ -39,7 +39,7 @@ from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
 # 6: the manifest is sealed (manifest.sha256), and every file of _DATA_FILES is checked whatever it lists.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 _KEEP_BUILDS = 2
 _DATA_FILES = (
     "documents.jsonl",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from corpus.regions import region_named
 from index.bm25 import VARIANT
 from retrieval.answerability import Thresholds
 
@@ -26,6 +27,12 @@ class RankingConfig:
     window_weight: float = 1.5
     # Where the notices' BM25 tells them apart, the notice's score takes this share of a passage's hybrid score.
     notice_weight: float = 0.5
+    # The share of a candidate's hybrid score that its notice's fit to the place asked about takes
+    # (retrieval/jurisdiction.py), over the best ``place_depth`` candidates; and the region a question that names
+    # no place is about (a 福建省/三明市 label or a name), else the whole country.
+    place_weight: float = 0.2
+    place_depth: int = 50
+    home_region: str | None = None
     # How many of the best first-stage candidates a reranker reads, and its share of their final score. Chosen
     # with the policyqa reranker on the NCP dev questions: depth 5 at 0.5 ranked as well as 20 at 0.3 (answer Hit@1
     # 0.626 both), reading a quarter of the clauses.
@@ -34,12 +41,17 @@ class RankingConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
-        for name in ("bm25_weight", "dense_weight", "notice_weight", "rerank_weight"):
+        for name in ("bm25_weight", "dense_weight", "notice_weight", "place_weight", "rerank_weight"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
-        if self.candidates < 1 or self.rerank_depth < 1:
+        if min(self.candidates, self.rerank_depth, self.place_depth) < 1:
             raise ValueError(
-                f"candidates and rerank_depth must be at least 1, got {self.candidates}, {self.rerank_depth}"
+                "candidates, rerank_depth and place_depth must be at least 1, got "
+                f"{self.candidates}, {self.rerank_depth}, {self.place_depth}"
+            )
+        if self.home_region is not None and region_named(self.home_region) is None:
+            raise ValueError(
+                f"home_region {self.home_region!r} is not a region of China (e.g. 福建省/三明市, 三明, 全国)"
             )
 
     def record(self) -> dict[str, Any]:

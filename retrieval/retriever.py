@@ -7,7 +7,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
 1. Candidates: BM25 over the question's jieba terms (``bm25``), and the nearest passages by vector, each
    scored with its closest window (``dense``); ``RankingConfig.candidates`` deep.
 2. Fusion (hybrid mode): the legs' min-max normalised scores, weighted, and the notice's own BM25 share
-   where the notices' BM25 tells them apart (``notice``).
+   where the notices' BM25 tells them apart (``notice``); then the notice's fit to the place the question
+   asks about (``place``: retrieval/jurisdiction.py).
 3. Reranking, with a reranker: the best ``rerank_depth`` candidates are read with the question; the
    reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
    first stage's score, over the best one's, the rest.
@@ -24,6 +25,7 @@ from functools import lru_cache
 import numpy as np
 
 from corpus.models import Passage
+from corpus.regions import region_named
 from index.clauses import lexical_text
 from index.contract import Filters, Readable, Scores, Snapshot
 from index.tokenizer import Tokenizer, has_chinese, normalize
@@ -32,6 +34,7 @@ from retrieval.config import RankingConfig
 from retrieval.copies import copy_key
 from retrieval.fusion import weighted
 from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
+from retrieval.jurisdiction import Jurisdiction
 from retrieval.rerankers import Reranker
 from retrieval.results import MODES, Hit, Retrieval, RetrievalRequest
 
@@ -52,6 +55,7 @@ class Retriever:
         own = reranker.threshold if reranker is not None else None
         thresholds = self.config.thresholds
         self.thresholds = thresholds if thresholds.min_rerank is not None else thresholds._replace(min_rerank=own)
+        self._home = region_named(self.config.home_region) if self.config.home_region else None
         # Portals see the same questions again and again: keep their embeddings.
         self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
         # Cutting a passage into sentences and terms costs a millisecond; answers reuse the same passages.
@@ -73,6 +77,8 @@ class Retriever:
             query_terms = snapshot.tokenizer.tokenize(request.query)
             runs = self._candidates(snapshot, request, query_terms)
             scored = self._first_stage(snapshot, runs, query_terms, request.mode)
+            if request.mode == "hybrid":
+                self._add_place(snapshot, scored, request.query)
             order = _best_first(scored)
             rerank_top = None
             if self.reranker is not None and request.rerank and order:
@@ -132,6 +138,27 @@ class Retriever:
                 parts[leg] *= 1 - share
             doc_id = key.rsplit(":", 1)[0]  # passage ids are <doc_id>:<position>, and positions hold no colon
             parts["notice"] = share * notices.get(doc_id, 0.0) / best
+
+    def _add_place(self, snapshot: Snapshot, scored: dict[str, Parts], query: str) -> None:
+        """Give the best ``place_depth`` candidates ``place_weight`` times their notice's fit to the place the
+        question asks about (``place``), and scale every candidate's other parts to the rest. Where every
+        candidate fits alike (one notice, or notices of one region) it adds nothing."""
+        share = self.config.place_weight
+        if share <= 0:
+            return
+        jurisdiction = Jurisdiction(query, self._home)
+        fits = {
+            key: jurisdiction.fit(passage.identity.region)
+            for key in _best_first(scored)[: self.config.place_depth]
+            if (passage := snapshot.get_passage(key)) is not None
+        }
+        if len(set(fits.values())) < 2:
+            return
+        for parts in scored.values():
+            for stage in parts:
+                parts[stage] *= 1 - share
+        for key, fit in fits.items():
+            scored[key]["place"] = share * fit
 
     def _rerank(
         self, snapshot: Snapshot, reranker: Reranker, query: str, order: list[str], scored: dict[str, Parts]

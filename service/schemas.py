@@ -143,7 +143,8 @@ class SearchResult(BaseModel):
     score: float
     scores: dict[str, float] = Field(
         description="Each stage's part in the score, adding up to it: bm25, dense, notice (where several notices "
-        "are told apart) and rerank (with a reranker)."
+        "are told apart), place (the notice's fit to the place the question asks about, where notices' places "
+        "differ) and rerank (with a reranker)."
     )
     also_in: list[Copy] = Field(
         default_factory=list,
@@ -206,9 +207,9 @@ class DocumentOut(BaseModel):
         return cls(
             doc_id=document.doc_id,
             title=document.title,
-            issuer=document.issuer,
-            date=document.date,
-            number=document.number,
+            issuer=document.identity.issuer,
+            date=document.identity.date,
+            number=document.identity.number,
             passage_count=passage_count,
         )
 

@@ -12,6 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from corpus import DEFAULT_CORPUS_DIR
+from corpus.regions import region_named
 from index import EMBEDDER_KINDS, STORES
 from index.factory import IndexConfig
 from retrieval import RankingConfig, Thresholds
@@ -92,6 +93,17 @@ class Settings(BaseSettings):
     notice_weight: float = Field(
         _RANKING.notice_weight, ge=0, le=1, description="The share of a clause's hybrid score its notice's BM25 takes."
     )
+    place_weight: float = Field(
+        _RANKING.place_weight,
+        ge=0,
+        le=1,
+        description="The share of a clause's hybrid score its notice's fit to the place the question asks about takes.",
+    )
+    home_region: str | None = Field(
+        _RANKING.home_region,
+        description="The region a question that names no place is about (福建省/三明市, 三明, 全国); unset: the whole "
+        "country.",
+    )
     window_weight: float = Field(
         _RANKING.window_weight, ge=0, description="Weight of a clause's closest window in its dense score."
     )
@@ -134,6 +146,8 @@ class Settings(BaseSettings):
             candidates=self.candidates,
             window_weight=self.window_weight,
             notice_weight=self.notice_weight,
+            place_weight=self.place_weight,
+            home_region=self.home_region,
             rerank_depth=self.rerank_depth,
             rerank_weight=self.rerank_weight,
             thresholds=Thresholds(
@@ -165,6 +179,15 @@ class Settings(BaseSettings):
     @classmethod
     def _check_reranker(cls, value: str) -> str:
         parse_reranker(value)
+        return value
+
+    @field_validator("home_region")
+    @classmethod
+    def _check_home_region(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if region_named(value) is None:
+            raise ValueError(f"home_region {value!r} is not a region of China (e.g. 福建省/三明市, 三明, 全国)")
         return value
 
     @field_validator("cors_origins", "forwarded_allow_ips", mode="before")

@@ -65,7 +65,7 @@ def test_covering_notice_is_one_passage_with_issuer_and_date(notice: Notice) -> 
     document = notice.document
     assert document.title == "广西壮族自治区人民政府关于印发中国(广西)自由贸易试验区建设实施方案的通知"
     assert document.citation_title == "中国(广西)自由贸易试验区建设实施方案"
-    assert (document.issuer, document.date) == ("广西壮族自治区人民政府", "2020-01-22")
+    assert (document.identity.issuer, document.identity.date) == ("广西壮族自治区人民政府", "2020-01-22")
     covering = notice.passages[0]
     assert covering.passage_id == f"{DOC_ID}:notice"
     assert covering.text.startswith("各市、县人民政府")

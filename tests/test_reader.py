@@ -18,7 +18,7 @@ def test_gbk_regulation_with_chapters_and_articles() -> None:
     notice = load_notice(path)
     document = notice.document
     assert document.citation_title == "南宁市跨境电子商务发展促进办法"
-    assert (document.issuer, document.date) == ("南宁市人民政府办公室", "2021-03-15")
+    assert (document.identity.issuer, document.identity.date) == ("南宁市人民政府办公室", "2021-03-15")
     articles = [p for p in notice.passages if p.article]
     assert [p.article for p in articles] == ["1", "2", "3", "4", "5", "6"]
     article3 = articles[2]
@@ -35,7 +35,7 @@ def test_saved_portal_page_drops_chrome_and_keeps_the_hierarchy() -> None:
     notice = load_notice(FIXTURES / "chongzuo-border-trade-measures.html")
     document = notice.document
     assert document.title == "崇左市人民政府关于支持边境贸易创新发展的若干措施"
-    assert document.date == "2021-06-08"
+    assert document.identity.date == "2021-06-08"
     text = "\n".join(p.text for p in notice.passages)
     for chrome in ("当前位置", "点击数", "回到顶部", "网站地图", "版权所有", "var hits", "font-size", "政务公开"):
         assert chrome not in text
@@ -158,7 +158,7 @@ def test_word_notice_keeps_its_structure_number_and_tables(tmp_path: Path) -> No
     path = word_notice(tmp_path / "smb-support.docx", NOTICE_PARAGRAPHS, [["咨询电话", "0771-1234567"]])
     notice = load_notice(path)
     assert notice.document.title == "某市人民政府办公室关于支持小微企业复工复产的通知"
-    assert notice.document.number == "某政办发〔2020〕9号"
+    assert notice.document.identity.number == "某政办发〔2020〕9号"
     by_key = {p.passage_id.split(":")[1]: p for p in notice.passages}
     assert by_key["1.1"].section_path == ("一、减轻税费负担",)
     assert by_key["1.2"].text == "（二）小微企业可申请延期缴纳税款，最长不超过3个月。"

@@ -32,10 +32,10 @@ def test_the_default_notice_joined_into_one_line_parses_as_published() -> None:
     one_line = re.sub(r"\s*\n\s*", " ", published.document.text)
     document, passages = parse_notice(DOC_ID, one_line, NOTICE.name)
     assert [key(p) for p in passages] == [key(p) for p in published.passages]
-    assert (document.title, document.issuer, document.date) == (
+    assert (document.title, document.identity.issuer, document.identity.date) == (
         published.document.title,
-        published.document.issuer,
-        published.document.date,
+        published.document.identity.issuer,
+        published.document.identity.date,
     )
     for passage in passages:
         assert one_line[passage.start : passage.end] == passage.text
@@ -72,14 +72,14 @@ def test_numbers_dates_quarters_and_enumerations_inside_a_clause_are_not_markers
 def test_identity_of_a_scraped_notice_from_running_text() -> None:
     document, _ = parse_notice("scraped", ONE_LINE, "scraped.txt")
     assert document.title == "某市商务局关于支持外贸企业复工复产的通知"
-    assert document.number == "某商发〔2020〕7号"
-    assert (document.issuer, document.date) == ("某市商务局", "2020-02-10")
+    assert document.identity.number == "某商发〔2020〕7号"
+    assert (document.identity.issuer, document.identity.date) == ("某市商务局", "2020-02-10")
 
 
 def test_a_notice_cited_in_brackets_is_not_the_notices_own_number() -> None:
     text = "关于做好复工的通知 根据《省政府关于复工的意见》（某政发〔2020〕3号）要求，现通知如下。各单位要做好准备。"
     document, _ = parse_notice("cited", text, "cited.txt")
-    assert document.number is None
+    assert document.identity.number is None
 
 
 def test_a_notice_without_numbering_or_title_becomes_passages_of_whole_sentences() -> None:

@@ -1,0 +1,142 @@
+"""Read what a citation names of a notice besides its title: where it applies, what kind of document it
+is, and from when until when it is in force.
+
+The issuer, date and 文号 come from where the parser finds them (the notice block, the signature, the
+page's 发布时间); this module reads the rest from them, the title and the text.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import re
+
+from corpus import markers
+from corpus.models import Identity
+from corpus.regions import NATIONAL, Region, places_in
+
+# Organs of the State Council and the Party centre, named without a place: their notices apply nationwide. A
+# local organ's name without its place (市商务局, 省卫健委) is not one of them.
+_NATIONAL_ORGAN = re.compile(
+    r"^(国务院|国家|中共中央|中央|全国|中华人民共和国|中国人民银行|中国银保监会|中国银行保险监督管理委员会|中国证监会|"
+    r"最高人民|外交部|国防部|教育部|科技部|科学技术部|工业和信息化部|工信部|公安部|民政部|司法部|财政部|"
+    r"人力资源(和)?社会保障部|人社部|自然资源部|生态环境部|住房(和)?城乡建设部|交通运输部|水利部|农业农村部|"
+    r"商务部|文化和旅游部|退役军人事务部|应急管理部|审计署|海关总署|税务总局|市场监管总局|银保监会|证监会|"
+    r"人民银行|发展改革委|国资委|民航局|铁路局|邮政局)"
+)
+# Where a 文号 opens with a province's abbreviation (京政办发, 闽政), the notice is that province's (or one of
+# its cities'); 宁 (南京 or 宁夏) and 青 (青岛 or 青海) say too little.
+_PROVINCE_ABBREVIATIONS = {
+    "京": "北京市", "津": "天津市", "沪": "上海市", "渝": "重庆市", "冀": "河北省", "晋": "山西省", "蒙": "内蒙古自治区",
+    "辽": "辽宁省", "吉": "吉林省", "黑": "黑龙江省", "苏": "江苏省", "浙": "浙江省", "皖": "安徽省", "闽": "福建省",
+    "赣": "江西省", "鲁": "山东省", "豫": "河南省", "鄂": "湖北省", "湘": "湖南省", "粤": "广东省", "桂": "广西壮族自治区",
+    "琼": "海南省", "川": "四川省", "黔": "贵州省", "滇": "云南省", "云": "云南省", "藏": "西藏自治区", "陕": "陕西省",
+    "甘": "甘肃省", "新": "新疆维吾尔自治区",
+}  # fmt: skip
+_NATIONAL_NUMBER = re.compile(
+    r"^(国办|国发|国函|国卫|国税|国市监|财|税总|人社部|工信|商务部|发改|银保监|银发|署|交运|农)"
+)
+_NEWS = re.compile(r"(新华社|中新社|本报讯|记者|通讯员|[0-9０-９]{1,2}日电|[(（]?[\u4e00-\u9fff]{2,4}讯[)）]?)")
+_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("解读", re.compile(r"(解读|答记者问|问答|答问|热点问题|一图读懂)")),
+    ("公告", re.compile(r"(公告|通告)$")),
+    ("通知", re.compile(r"(通知|通报)$")),
+    ("意见", re.compile(r"意见$")),
+    ("办法", re.compile(r"(办法|规定|细则|规则|条例|标准)$")),
+    ("措施", re.compile(r"(措施|方案|计划|规划|举措|若干|指南|指引|提示)$")),
+)
+_DATE = r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"
+_VALID_UNTIL = re.compile(rf"(?:有效期|执行期限?|实施期限?|期限)[^。；;]{{0,30}}?(?:至|到|截至|截止)\s*{_DATE}")
+_VALID_FOR = re.compile(r"有效期(?:为|暂定)?\s*([0-9一二三四五六七八九十两]{1,3})\s*(个月|年)")
+_VALID_FROM = re.compile(rf"自\s*(?:{_DATE}|(?:印发|发布|公布)之日)\s*起(?:施行|执行|实施|生效)")
+
+
+def read_identity(title: str, issuer: str | None, date: str | None, number: str | None, text: str) -> Identity:
+    """The notice's identity: the parser's issuer, date and 文号, and what this module reads from them and the text."""
+    valid_from, valid_until = validity(text, date)
+    region = notice_region(title, issuer, number, text)
+    return Identity(
+        issuer=issuer,
+        date=date,
+        number=number,
+        region=region.label if region else None,
+        kind=notice_kind(title),
+        valid_from=valid_from,
+        valid_until=valid_until,
+    )
+
+
+def notice_region(title: str, issuer: str | None, number: str | None, text: str) -> Region | None:
+    """Where the notice applies, from (first that says) its issuer, the start of its title, its 文号, or the
+    opening of its text; None where none of them names a place or a national organ."""
+    if issuer:
+        if region := _deepest(places_in(issuer)):
+            return region
+        if _NATIONAL_ORGAN.search(issuer):
+            return NATIONAL
+    opening = re.split(r"关于", title, maxsplit=1)[0] if "关于" in title else title[:12]
+    if region := _deepest(places_in(opening)):
+        return region
+    if _NATIONAL_ORGAN.search(opening):
+        return NATIONAL
+    if number:
+        if number[0] in _PROVINCE_ABBREVIATIONS:
+            return places_in(_PROVINCE_ABBREVIATIONS[number[0]])[0]
+        if _NATIONAL_NUMBER.search(number):
+            return NATIONAL
+    head = _NEWS.sub("", text[:200])  # a news item's dateline (新华社北京2月1日电) names where it was written
+    return _deepest(places_in(title) or places_in(head))
+
+
+def _deepest(places: list[Region]) -> Region | None:
+    """The first place named, or the place inside it named after it: (北京市, 北京市/朝阳区) → 朝阳区."""
+    if not places:
+        return None
+    deepest = places[0]
+    for place in places[1:]:
+        if place.within(deepest):
+            deepest = place
+    return deepest
+
+
+def notice_kind(title: str) -> str:
+    """通知, 公告, 意见, 办法, 措施 or 解读 by what the title ends with; else 新闻, a headline (浙江：全省各地
+    “健康码”陆续上线), since a document names its kind in its title."""
+    name = re.sub(r"[\s《》“”\"]", "", title)
+    for kind, pattern in _KINDS:
+        if pattern.search(name):
+            return kind
+    return "新闻"
+
+
+def validity(text: str, issued: str | None) -> tuple[str | None, str | None]:
+    """When the notice says it takes effect and when it ends (有效期至…, 执行期限…至…, 有效期3个月), as
+    YYYY-MM-DD; a date without its year is of the year of issue."""
+    year = int(issued[:4]) if issued else None
+    valid_from = None
+    if started := _VALID_FROM.search(text):
+        valid_from = _iso(year, *started.groups()[:3]) if started.group(2) else issued
+    valid_until = None
+    if ended := _VALID_UNTIL.search(text):
+        valid_until = _iso(year, *ended.groups())
+    elif (lasting := _VALID_FOR.search(text)) and (valid_from or issued):
+        valid_until = _add_months(valid_from or issued, markers.to_int(lasting.group(1)), lasting.group(2))
+    return valid_from, valid_until
+
+
+def _iso(default_year: int | None, year: str | None, month: str, day: str) -> str | None:
+    full_year = int(year) if year else default_year
+    if full_year is None or not (1 <= int(month) <= 12 and 1 <= int(day) <= 31):
+        return None
+    return f"{full_year:04d}-{int(month):02d}-{int(day):02d}"
+
+
+def _add_months(start: str | None, count: int, unit: str) -> str | None:
+    """The day before ``count`` months (or years) after ``start``: 有效期3个月 from 2020-02-10 → 2020-05-09."""
+    if start is None:
+        return None
+    begin = datetime.date.fromisoformat(start)
+    month_index = begin.month - 1 + count * (12 if unit == "年" else 1)
+    year, month = begin.year + month_index // 12, month_index % 12 + 1
+    day = min(begin.day, calendar.monthrange(year, month)[1])
+    return (datetime.date(year, month, day) - datetime.timedelta(days=1)).isoformat()

@@ -1,0 +1,50 @@
+"""How well a notice's region suits a question: the place it names, else the portal's home region, else
+the whole country. A question about 三明 is best answered by 三明's notice, then 福建's, then a national one,
+and not by 北京's."""
+
+from __future__ import annotations
+
+import re
+
+from corpus.regions import NATIONAL, Region, places_in, region_named
+
+# A question that names a national organ and no place asks about a national measure.
+_NATIONAL_ORGAN = re.compile(
+    r"(国务院|国家|中央|全国|财政部|税务总局|海关总署|人社部|人力资源(和)?社会保障部|商务部|工信部|发改委)"
+)
+
+SAME = 1.0
+NEARBY = 0.75  # the notice is of a place inside the one asked about, or of the province above a city asked about
+ABOVE = 0.5  # the notice is national, or the question names no place and the notice is not of the preferred one
+UNKNOWN = 0.25  # the notice's region could not be read, and the question names a place
+ELSEWHERE = 0.0
+
+
+class Jurisdiction:
+    """The places a question asks about, and each notice's fit to them (``fit``, 0–1)."""
+
+    def __init__(self, question: str, home: Region | None = None) -> None:
+        named = places_in(question)
+        self.named = bool(named)
+        if named:
+            self.asked = named
+        elif _NATIONAL_ORGAN.search(question):
+            self.asked = [NATIONAL]
+        else:
+            self.asked = [home or NATIONAL]
+
+    def fit(self, region_label: str | None) -> float:
+        """1 for a notice of the place asked about, less the further it is, 0 for a notice of another place."""
+        region = region_named(region_label) if region_label else None
+        if region is None:
+            return UNKNOWN if self.named else ABOVE
+        return max(self._fit(region, asked) for asked in self.asked)
+
+    def _fit(self, region: Region, asked: Region) -> float:
+        if region == asked:
+            return SAME
+        if region.within(asked):  # more local than asked: 三明 for 福建; for a national question, any local notice
+            return NEARBY if asked.level else ABOVE
+        if asked.within(region):  # above the place asked: 福建 for 三明, or a national notice
+            return NEARBY if region.level else ABOVE
+        return ELSEWHERE if self.named else ABOVE

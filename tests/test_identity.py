@@ -1,0 +1,99 @@
+"""A notice's identity read from its text: where it applies, what kind of document it is, how long it holds."""
+
+from __future__ import annotations
+
+import pytest
+
+from corpus.identity import notice_kind, notice_region, read_identity, validity
+from corpus.parser import parse_notice
+from corpus.regions import NATIONAL, places_in, region_named
+from tests.conftest import NOTICE
+
+
+@pytest.mark.parametrize(
+    ("text", "labels"),
+    [
+        ("在三明租国有的店面做生意，房租能减免吗？", ["福建省/三明市"]),
+        ("陕西的物流车能免车船税吗", ["陕西省"]),
+        ("广西钦州港片区能做汽车平行进口吗", ["广西壮族自治区", "广西壮族自治区/钦州市"]),
+        ("北京市朝阳区的企业", ["北京市", "北京市/朝阳区"]),  # 朝阳区 of Beijing, not of Changchun
+        ("吉林的企业", ["吉林省"]),  # the province, not 吉林市
+        ("西藏和内蒙古", ["西藏自治区", "内蒙古自治区"]),
+        ("恩施州", ["湖北省/恩施土家族苗族自治州"]),
+        ("欢迎各位来宾", []),  # 来宾 is a city, and more often guests
+        ("明天天气怎么样", []),
+    ],
+)
+def test_places_named_in_a_text_are_regions_with_their_province(text: str, labels: list[str]) -> None:
+    assert [region.label for region in places_in(text)] == labels
+
+
+def test_a_region_lies_within_the_regions_above_it() -> None:
+    sanming = region_named("三明")
+    assert sanming is not None and sanming.label == "福建省/三明市" and sanming.level == 2
+    fujian = region_named("福建省")
+    assert fujian is not None and sanming.within(fujian) and sanming.within(NATIONAL)
+    assert not fujian.within(sanming)
+    assert region_named("全国") == NATIONAL
+    assert region_named("不存在的地方") is None
+
+
+@pytest.mark.parametrize(
+    ("title", "issuer", "number", "text", "region"),
+    [
+        ("关于做好复工复产工作的通知", "三明市人民政府办公室", None, "", "福建省/三明市"),
+        ("关于支持湖北的通知", "财政部 税务总局", None, "", "全国"),  # a national organ, whatever place it names
+        ("北京市朝阳区关于减免房租的通知", None, None, "", "北京市/朝阳区"),
+        ("关于进一步做好疫情防控的通知", None, "闽政办〔2020〕8号", "", "福建省"),
+        ("浙江：让大数据成为利剑", None, None, "新华社北京2月10日电 浙江省各地……", "浙江省"),  # not the dateline
+        ("多部门介绍复工复产情况", None, None, "记者从发布会获悉。", None),
+    ],
+)
+def test_a_notice_applies_where_its_issuer_title_number_or_opening_says(
+    title: str, issuer: str | None, number: str | None, text: str, region: str | None
+) -> None:
+    found = notice_region(title, issuer, number, text)
+    assert (found.label if found else None) == region
+
+
+@pytest.mark.parametrize(
+    ("title", "kind"),
+    [
+        ("财政部 税务总局关于支持疫情防控有关税收政策的公告", "公告"),
+        ("关于印发应对疫情支持中小企业若干措施的通知", "通知"),
+        ("三明市支持中小企业共渡难关的若干措施", "措施"),
+        ("南宁市跨境电子商务发展促进办法", "办法"),
+        ("关于延长社保缴费期限的政策解读", "解读"),
+        ("浙江：全省各地“健康码”陆续上线", "新闻"),
+    ],
+)
+def test_a_notice_s_kind_is_what_its_title_calls_it(title: str, kind: str) -> None:
+    assert notice_kind(title) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "issued", "expected"),
+    [
+        ("本通知自2020年2月10日起施行，有效期3个月。", None, ("2020-02-10", "2020-05-09")),
+        ("执行期限为2020年2月1日至2020年6月30日。", None, (None, "2020-06-30")),
+        ("本措施自发布之日起施行，有效期至6月30日。", "2020-02-14", ("2020-02-14", "2020-06-30")),  # its year of issue
+        ("请各单位认真贯彻落实。", "2020-02-14", (None, None)),
+    ],
+)
+def test_validity_is_read_where_the_notice_states_it(
+    text: str, issued: str | None, expected: tuple[str | None, str | None]
+) -> None:
+    assert validity(text, issued) == expected
+
+
+def test_every_passage_carries_its_notice_s_identity() -> None:
+    document, passages = parse_notice(NOTICE.stem, NOTICE.read_text(encoding="utf-8"), NOTICE.name)
+    identity = document.identity
+    assert (identity.issuer, identity.date, identity.region, identity.kind) == (
+        "广西壮族自治区人民政府",
+        "2020-01-22",
+        "广西壮族自治区",
+        "通知",
+    )
+    assert identity == read_identity(document.title, identity.issuer, identity.date, identity.number, document.text)
+    assert {passage.identity for passage in passages} == {identity}

@@ -1,0 +1,75 @@
+"""A question about a place is answered from that place's notice; one that names none, from a national notice
+or the portal's home region's."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.contract import Filters
+from index.directory import DirectoryIndex
+from index.embedders import Embedder
+from retrieval import Retriever
+from retrieval.config import RankingConfig
+from retrieval.results import RetrievalRequest
+from tests.conftest import open_local
+
+pytestmark = pytest.mark.slow
+
+# One measure, as three governments word it.
+NOTICES = {
+    "sanming-rent": "三明市人民政府关于支持中小企业共渡难关的若干措施\n\n"
+    "一、减免房租。对承租国有资产类经营用房的中小企业，免收2020年2月、3月两个月房租。\n\n"
+    "二、延期缴纳社会保险费。受疫情影响的企业可延期缴纳社会保险费，最长不超过6个月。\n",
+    "beijing-rent": "北京市人民政府办公厅关于应对疫情支持中小微企业的若干措施\n\n"
+    "一、减免房租。对承租国有企业经营用房的中小微企业，免收2020年2月份房租，3月份房租减半收取。\n\n"
+    "二、延期缴纳社会保险费。受疫情影响的中小微企业可申请延期缴纳社会保险费。\n",
+    "national-rent": "国务院办公厅关于支持中小企业复工复产的通知\n\n"
+    "一、减免房租。对承租国有资产类经营用房的中小企业，各地可减免或减半收取2020年2月、3月房租。\n\n"
+    "二、延期缴纳社会保险费。受疫情影响的中小企业可延期缴纳社会保险费。\n",
+}
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> DirectoryIndex:
+    corpus = tmp_path_factory.mktemp("corpus")
+    for doc_id, text in NOTICES.items():
+        (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    index, _ = open_local(corpus, tmp_path_factory.mktemp("index"), embedder)
+    return index
+
+
+def first_notice(index: DirectoryIndex, question: str, home_region: str | None = None) -> str:
+    retriever = Retriever(index, RankingConfig(home_region=home_region))
+    hits = retriever.search(RetrievalRequest(question, 3, "hybrid", Filters())).hits
+    assert "place" in hits[0].scores
+    return hits[0].passage.doc_id
+
+
+def test_each_notice_knows_where_it_applies(index: DirectoryIndex) -> None:
+    regions = {document.doc_id: document.identity.region for document, _ in index.document_counts()}
+    assert regions == {"sanming-rent": "福建省/三明市", "beijing-rent": "北京市", "national-rent": "全国"}
+
+
+@pytest.mark.parametrize(
+    ("question", "notice"),
+    [
+        ("在三明租国有的店面做生意，房租能减免吗？", "sanming-rent"),
+        ("北京的小微企业租国有房子，房租能减免吗？", "beijing-rent"),
+        ("福建的企业租国有的房子，房租能减免吗？", "sanming-rent"),  # within the province asked about
+        ("租国有的店面做生意，房租能减免吗？", "national-rent"),  # no place named: the national notice
+    ],
+)
+def test_the_notice_of_the_place_asked_about_comes_first(index: DirectoryIndex, question: str, notice: str) -> None:
+    assert first_notice(index, question) == notice
+
+
+def test_a_portal_s_home_region_answers_questions_that_name_no_place(index: DirectoryIndex) -> None:
+    question = "租国有的店面做生意，房租能减免吗？"
+    assert first_notice(index, question, home_region="北京市") == "beijing-rent"
+    assert first_notice(index, question, home_region="三明") == "sanming-rent"
+
+
+def test_without_the_place_weight_the_place_plays_no_part(index: DirectoryIndex) -> None:
+    retriever = Retriever(index, RankingConfig(place_weight=0))
+    hits = retriever.search(RetrievalRequest("在三明租国有的店面做生意，房租能减免吗？", 3, "hybrid", Filters())).hits
+    assert all("place" not in hit.scores for hit in hits)
