@@ -36,6 +36,9 @@ _PROVINCE_ABBREVIATIONS = {
 _NATIONAL_NUMBER = re.compile(
     r"^(国办|国发|国函|国卫|国税|国市监|财|税总|人社部|工信|商务部|发改|银保监|银发|署|交运|农)"
 )
+_TITLE_ISSUER = re.compile(
+    r"^(?!转发|印发)((?:[\u4e00-\u9fff()（）]{2,30}?(?:政府|办公厅|办公室|委员会|部|局|署|厅|委|院|会|行|中心|指挥部|小组)[\s、]*)+)关于"
+)
 _NEWS = re.compile(r"(新华社|中新社|本报讯|记者|通讯员|[0-9０-９]{1,2}日电|[(（]?[\u4e00-\u9fff]{2,4}讯[)）]?)")
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("解读", re.compile(r"(解读|答记者问|问答|答问|热点问题|一图读懂)")),
@@ -52,7 +55,9 @@ _VALID_FROM = re.compile(rf"自\s*(?:{_DATE}|(?:印发|发布|公布)之日)\s*�
 
 
 def read_identity(title: str, issuer: str | None, date: str | None, number: str | None, text: str) -> Identity:
-    """The notice's identity: the parser's issuer, date and 文号, and what this module reads from them and the text."""
+    """The notice's identity: the parser's issuer (else the organ its title opens with), date and 文号, and what
+    this module reads from them and the text."""
+    issuer = issuer or title_issuer(title)
     valid_from, valid_until = validity(text, date)
     region = notice_region(title, issuer, number, text)
     return Identity(
@@ -64,6 +69,12 @@ def read_identity(title: str, issuer: str | None, date: str | None, number: str 
         valid_from=valid_from,
         valid_until=valid_until,
     )
+
+
+def title_issuer(title: str) -> str | None:
+    """The organ(s) a ``<organ>关于…的通知`` title opens with: 北京市人力资源和社会保障局, 财政部 税务总局."""
+    match = _TITLE_ISSUER.match(title)
+    return match.group(1).strip() if match else None
 
 
 def notice_region(title: str, issuer: str | None, number: str | None, text: str) -> Region | None:

@@ -60,7 +60,9 @@ _CHROME = re.compile(
 )
 _PUBLISHED = re.compile(r"(发布时间|发布日期|发文日期|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_CN})月({_NUM}|{_CN})日$")
-_DOCUMENT_NUMBER = re.compile(r"[\u4e00-\u9fff]{1,10}[〔\[【]\d{4}[〕\]】]\d{1,4}号")
+# A 文号's prefix (京政办发, 人社部发) starts where the Chinese before it ends: 天津市卫健委津卫医政【2020】100号 in
+# running text cites another's number.
+_DOCUMENT_NUMBER = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,8})[〔\[【(（](\d{4})[〕\]】)）]\s*(\d{1,4})号")
 _ANNEX_HEADING = re.compile(rf"^附\s*件\s*({_NUM})?$")
 _ANNEX_LISTING = re.compile(rf"^附\s*件\s*({_NUM})?\s*[:：]\s*(.+)$")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
@@ -127,7 +129,8 @@ def document_number(text: str) -> str | None:
     """The notice's own document number (文号, 桂政发〔2020〕5号) near its start; a number cited in brackets is not it."""
     for match in _DOCUMENT_NUMBER.finditer(text, 0, 800):
         if not re.search(r"[(（《》]$", text[max(match.start() - 1, 0) : match.start()]):
-            return match.group()
+            prefix, year, serial = match.groups()
+            return f"{prefix}〔{year}〕{serial}号"  # as a citation writes it, whatever brackets the page used
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -18,6 +19,10 @@ class Identity:
     kind: str | None = None  # 通知, 公告, 意见, 办法, 措施, 解读 or 新闻
     valid_from: str | None = None  # YYYY-MM-DD, where it says when it takes effect
     valid_until: str | None = None  # YYYY-MM-DD, where it says when it ends
+
+    def in_force(self, today: datetime.date) -> bool:
+        """False once the end of validity it states has passed."""
+        return self.valid_until is None or self.valid_until >= today.isoformat()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Identity:

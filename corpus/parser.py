@@ -361,7 +361,7 @@ def _finish(walk: _Walk, document: Document) -> list[Passage]:
 def _citation(document: Document, draft: _Draft, article: str | None, paragraphs: Counter[str]) -> str:
     """A human-readable reference: 《实施方案》三、主要任务(二) 第14条 培育国际贸易新业态新模式."""
     if draft.kind == "notice":
-        return f"《{document.title}》"
+        return _notice_reference(document, document.title)
     labels = [node.heading if node.marker.level == Level.PART else node.marker.label for node in draft.path]
     own = draft.own
     if own is not None and own.level not in (Level.ITEM, Level.ARTICLE):
@@ -375,10 +375,19 @@ def _citation(document: Document, draft: _Draft, article: str | None, paragraphs
         number = _INTRO
     else:
         number = ""
-    head = f"《{document.citation_title}》" + " ".join(part for part in (draft.scope, where) if part)
+    head = _notice_reference(document) + " ".join(part for part in (draft.scope, where) if part)
     title = draft.title if draft.title and draft.title not in where else ""
     tail = " ".join(part for part in (number, title) if part)
     return head + (" " if where or draft.scope else "") + tail if tail else head
+
+
+def _notice_reference(document: Document, title: str | None = None) -> str:
+    """《title》 and, in brackets, who issued it and its 文号 where the notice states them (and the title does not
+    already name its issuer): 《中国(广西)自由贸易试验区建设实施方案》（广西壮族自治区人民政府）."""
+    title = title or document.citation_title
+    issuer, number = document.identity.issuer, document.identity.number
+    source = [part for part in (issuer if issuer and not title.startswith(issuer) else None, number) if part]
+    return f"《{title}》" + (f"（{'，'.join(source)}）" if source else "")
 
 
 def _split_responsible(text: str) -> tuple[str, tuple[str, ...]]:

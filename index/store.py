@@ -39,6 +39,7 @@ from index.sentence_vectors import SentenceVectors
 from index.tokenizer import Tokenizer
 
 # 6: the manifest is sealed (manifest.sha256), and every file of _DATA_FILES is checked whatever it lists.
+# 7: every passage carries its notice's identity (issuer, date, 文号, region, kind, validity).
 FORMAT_VERSION = 7
 _KEEP_BUILDS = 2
 _DATA_FILES = (

@@ -127,6 +127,11 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         print(UNANSWERABLE_NOTE)
     for result in response.results:
         print(f"{result.rank}. {result.citation}  (score {result.score:.4f})")
+        notice = [part for part in (result.region, result.date, result.kind) if part]
+        if not result.in_force:
+            notice.append(f"expired {result.valid_until}")
+        if notice:
+            print(f"   {' · '.join(notice)}")
         print(f"   {result.highlight}")
         if result.also_in:
             print(f"   also in: {'; '.join(copy.citation for copy in result.also_in)}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
-from corpus.models import Document, Passage
+from corpus.models import Document, Identity, Passage
 from index import Filters
 from retrieval import MODES, Hit, RetrievalRequest
 
@@ -101,6 +102,30 @@ class SearchParams(BaseModel):
         return SearchRequest(query=self.q, top_k=self.top_k, mode=self.mode, filters=filters, rerank=self.rerank)
 
 
+class NoticeIdentity(BaseModel):
+    """Who issued a notice, when, where it applies and whether it still does: what a result and a notice show."""
+
+    issuer: str | None = Field(description="The issuing organ(s), where the notice names them.")
+    date: str | None = Field(description="Date of issue, YYYY-MM-DD.")
+    number: str | None = Field(description="The notice's document number (文号), e.g. 桂政发〔2020〕5号.")
+    region: str | None = Field(description="Where it applies: 全国, a province, or a path such as 福建省/三明市.")
+    kind: str | None = Field(description="通知, 公告, 意见, 办法, 措施, 解读 or 新闻.")
+    valid_until: str | None = Field(description="The end of validity it states, YYYY-MM-DD.")
+    in_force: bool = Field(description="False once the end of validity it states has passed.")
+
+
+def _identity_fields(identity: Identity) -> dict[str, Any]:
+    return {
+        "issuer": identity.issuer,
+        "date": identity.date,
+        "number": identity.number,
+        "region": identity.region,
+        "kind": identity.kind,
+        "valid_until": identity.valid_until,
+        "in_force": identity.in_force(datetime.date.today()),
+    }
+
+
 class PassageOut(BaseModel):
     """A clause with where it stands in its notice."""
 
@@ -127,8 +152,8 @@ class Copy(BaseModel):
     citation: str
 
 
-class SearchResult(BaseModel):
-    """One ranked clause."""
+class SearchResult(NoticeIdentity):
+    """One ranked clause, and its notice's identity."""
 
     rank: int
     passage_id: str
@@ -157,6 +182,7 @@ class SearchResult(BaseModel):
         return cls(
             rank=hit.rank,
             **_clause_fields(hit.passage),
+            **_identity_fields(hit.passage.identity),
             highlight=hit.highlight,
             score=hit.score,
             scores=hit.scores,
@@ -190,16 +216,11 @@ class SearchResponse(BaseModel):
     took_ms: float
 
 
-class DocumentOut(BaseModel):
+class DocumentOut(NoticeIdentity):
     """A notice in the index."""
 
     doc_id: str
     title: str
-    issuer: str | None
-    date: str | None
-    number: str | None = Field(
-        description="The notice's document number (文号), e.g. 桂政发〔2020〕5号, where it states one."
-    )
     passage_count: int
 
     @classmethod
@@ -207,9 +228,7 @@ class DocumentOut(BaseModel):
         return cls(
             doc_id=document.doc_id,
             title=document.title,
-            issuer=document.identity.issuer,
-            date=document.identity.date,
-            number=document.identity.number,
+            **_identity_fields(document.identity),
             passage_count=passage_count,
         )
 

@@ -29,14 +29,24 @@ def test_post_search_answers_with_ranked_cited_clauses(server: LiveServer) -> No
     assert first["passage_id"] == f"{DOC_ID}:3.2.14"
     assert first["article"] == "14"
     assert (
-        first["citation"] == "《中国(广西)自由贸易试验区建设实施方案》三、主要任务(二) 第14条 培育国际贸易新业态新模式"
+        first["citation"]
+        == "《中国(广西)自由贸易试验区建设实施方案》（广西壮族自治区人民政府）三、主要任务(二) 第14条 培育国际贸易新业态新模式"
     )
     # The answering sentence, and the one after it, as a highlight says at least 60 characters.
     assert first["highlight"].startswith(
         "支持加快钦州保税港区向综合保税区转型,支持钦州港片区扩大汽车平行进口规模。争取"
     )
     assert first["highlight"] in first["text"]
-    assert set(first["scores"]) == {"bm25", "dense"}  # one notice: no notice leg
+    assert set(first["scores"]) == {"bm25", "dense"}  # one notice: no notice leg, no place to prefer
+    # The notice it stands in, as the citation names it.
+    assert {key: first[key] for key in ("issuer", "date", "number", "region", "kind", "in_force")} == {
+        "issuer": "广西壮族自治区人民政府",
+        "date": "2020-01-22",
+        "number": None,
+        "region": "广西壮族自治区",
+        "kind": "通知",
+        "in_force": True,
+    }
     assert len(body["results"]) == 3
 
 
@@ -60,6 +70,7 @@ def test_documents_and_passages(server: LiveServer) -> None:
     assert documents[0]["doc_id"] == DOC_ID
     assert documents[0]["issuer"] == "广西壮族自治区人民政府"
     assert documents[0]["date"] == "2020-01-22"
+    assert (documents[0]["region"], documents[0]["kind"], documents[0]["in_force"]) == ("广西壮族自治区", "通知", True)
     assert documents[0]["passage_count"] > 45
     passage = httpx.get(f"{server.url}/v1/passages/{DOC_ID}:3.3.17").json()
     assert passage["article"] == "17"

@@ -28,7 +28,10 @@ def test_search_json_returns_article_17_with_its_citation(default_index_dir: Pat
     assert response["mode"] == "hybrid"
     first = response["results"][0]
     assert first["article"] == "17"
-    assert first["citation"] == "《中国(广西)自由贸易试验区建设实施方案》三、主要任务(三) 第17条 扩大金融业对内对外开放"
+    assert (
+        first["citation"]
+        == "《中国(广西)自由贸易试验区建设实施方案》（广西壮族自治区人民政府）三、主要任务(三) 第17条 扩大金融业对内对外开放"
+    )
     assert first["passage_id"] == "guangxi-ftz-implementation-plan-2020:3.3.17"
     assert first["section_path"] == ["三、主要任务", "(三)打造面向东盟的金融开放门户核心区"]
     expected_keys = {"rank", "passage_id", "doc_id", "article", "title", "section_path", "citation", "text", "score"}
@@ -43,10 +46,11 @@ def test_search_prints_ranked_citations(default_index_dir: Path) -> None:
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(
-        "1. 《中国(广西)自由贸易试验区建设实施方案》三、主要任务(二) 第14条 培育国际贸易新业态新模式"
+        "1. 《中国(广西)自由贸易试验区建设实施方案》（广西壮族自治区人民政府）三、主要任务(二) 第14条 培育国际贸易新业态新模式"
     )
-    assert "汽车平行进口" in lines[1]
-    assert lines[2].startswith("2. ")
+    assert lines[1] == "   广西壮族自治区 · 2020-01-22 · 通知"  # where the notice applies, when, what it is
+    assert "汽车平行进口" in lines[2]
+    assert lines[3].startswith("2. ")
 
 
 def test_search_warns_when_the_notices_may_not_answer(default_index_dir: Path) -> None:

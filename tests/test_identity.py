@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from corpus.identity import notice_kind, notice_region, read_identity, validity
+from corpus.models import Identity
 from corpus.parser import parse_notice
 from corpus.regions import NATIONAL, places_in, region_named
 from tests.conftest import NOTICE
@@ -97,3 +100,10 @@ def test_every_passage_carries_its_notice_s_identity() -> None:
     )
     assert identity == read_identity(document.title, identity.issuer, identity.date, identity.number, document.text)
     assert {passage.identity for passage in passages} == {identity}
+
+
+def test_a_notice_is_in_force_until_the_end_it_states() -> None:
+    today = datetime.date(2026, 12, 3)
+    assert Identity(valid_until="2020-06-30").in_force(today) is False
+    assert Identity(valid_until="2026-12-03").in_force(today) is True
+    assert Identity().in_force(today) is True  # states no end

@@ -38,7 +38,8 @@ def test_article_14_has_its_section_path_title_units_and_citation(notice: Notice
     assert article.title == "培育国际贸易新业态新模式"
     assert article.section_path == ("三、主要任务", "(二)打造面向东盟的国际投资贸易先导区")
     assert (
-        article.citation == "《中国(广西)自由贸易试验区建设实施方案》三、主要任务(二) 第14条 培育国际贸易新业态新模式"
+        article.citation
+        == "《中国(广西)自由贸易试验区建设实施方案》（广西壮族自治区人民政府）三、主要任务(二) 第14条 培育国际贸易新业态新模式"
     )
     assert article.responsible_units[0] == "自治区商务厅"
     assert "钦州港片区管理机构" in article.responsible_units
@@ -102,7 +103,9 @@ def test_attachment_restarts_numbering_with_unique_ids_and_unambiguous_citations
     rule = by_key(notice, "annex.4.1.1")
     assert rule.article == "1"
     assert rule.section_path[1:] == ("四、工作规则及要求", "(一)领导小组会议制度")
-    assert rule.citation.startswith("《中国(广西)自由贸易试验区建设实施方案》附件 四、工作规则及要求(一) 第1条")
+    assert rule.citation.startswith(
+        "《中国(广西)自由贸易试验区建设实施方案》（广西壮族自治区人民政府）附件 四、工作规则及要求(一) 第1条"
+    )
     assert by_key(notice, "3.1.1").citation != rule.citation
     members = [p for p in annex if p.section_path[-1] == "二、组成人员"]
     assert [p.title for p in members] == ["组长", "副组长", "成员"]

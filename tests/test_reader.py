@@ -26,7 +26,10 @@ def test_gbk_regulation_with_chapters_and_articles() -> None:
     # The items of an article belong to it, full-width digits and all.
     assert "（二）年进出口额达到５０００万元的，奖励５０万元。" in article3.text
     assert articles[3].title == "支持企业建设海外仓"
-    assert articles[3].citation == "《南宁市跨境电子商务发展促进办法》第二章 第4条 支持企业建设海外仓"
+    assert (
+        articles[3].citation
+        == "《南宁市跨境电子商务发展促进办法》（南宁市人民政府办公室）第二章 第4条 支持企业建设海外仓"
+    )
     for passage in notice.passages:
         assert document.text[passage.start : passage.end] == passage.text
 

@@ -55,7 +55,9 @@ def test_inline_numbering_gives_clauses_with_their_section_and_article() -> None
     by_id = {p.passage_id.split(":")[1]: p for p in passages}
     assert by_id["1.1"].section_path == ("一、加大金融支持",)
     assert by_id["1.1"].article == "1"
-    assert by_id["1.1"].citation.startswith("《某市商务局关于支持外贸企业复工复产的通知》一、加大金融支持 第1条")
+    assert by_id["1.1"].citation.startswith(
+        "《某市商务局关于支持外贸企业复工复产的通知》（某商发〔2020〕7号）一、加大金融支持 第1条"
+    )
     assert by_id["2.2"].section_path == ("二、优化通关服务",)
     assert [k for k in by_id if k[0].isdigit()] == ["1.1", "1.2", "2.1", "2.2"]
 

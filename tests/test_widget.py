@@ -122,6 +122,11 @@ HOSTILE_RESULT = {
     "highlight": "<b>这句</b>要标出。",
     "score": 1.0,
     "scores": {"bm25": 1.0, "dense": 1.0},
+    "region": '某省<img src="z" onerror="window.pwned=4">',
+    "date": "2020-02-10",
+    "kind": "通知",
+    "valid_until": "2020-06-30",
+    "in_force": False,
     "also_in": [
         {"passage_id": "y:1", "doc_id": "y", "citation": '《转载》<img src="y" onerror="window.pwned=3">第1条'}
     ],
@@ -314,6 +319,8 @@ def test_service_errors_escaping_and_double_submits(
     assert first.find_element(By.CSS_SELECTOR, by_testid("policyqa-highlight")).text == HOSTILE_RESULT["highlight"]
     also_in = first.find_element(By.CSS_SELECTOR, by_testid("policyqa-also-in")).text
     assert also_in == "同一条款也见于：" + HOSTILE_RESULT["also_in"][0]["citation"]  # copies named, as text
+    notice = first.find_element(By.CSS_SELECTOR, by_testid("policyqa-notice")).text
+    assert notice == f"{HOSTILE_RESULT['region']} · 2020-02-10 · 通知 · 已失效（2020-06-30）"  # and said to have expired
     assert root.find_elements(By.CSS_SELECTOR, "img, b, script") == []
     assert driver.execute_script("return window.pwned") is None
 

@@ -25,11 +25,12 @@ def _plain(text: str) -> str:
 
 
 def read_fields(document: Document) -> dict[str, object]:
-    """What the parser reads, in the labels' terms: the issuer as its set of organs."""
+    """What the parser reads, in the labels' terms: the issuer as its organs' names run together (a page may
+    break one name over two lines, or join two organs with a space)."""
     identity = document.identity
     return {
         "title": _plain(document.title),
-        "issuer": frozenset(re.split(r"[\s、,，]+", identity.issuer.strip())) if identity.issuer else None,
+        "issuer": re.sub(r"[\s、,，]", "", identity.issuer) if identity.issuer else None,
         **{field: getattr(identity, field) for field in FIELDS[2:]},
     }
 
@@ -39,7 +40,7 @@ def labelled_fields(label: dict[str, object]) -> dict[str, object]:
     assert isinstance(issuers, list)
     return {
         "title": _plain(str(label["title"])) if label["title"] else None,
-        "issuer": frozenset(_plain(organ) for organ in issuers) or None,
+        "issuer": "".join(_plain(organ) for organ in issuers) or None,
         **{field: label[field] for field in FIELDS[2:]},
     }
 

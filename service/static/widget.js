@@ -48,6 +48,7 @@
     hideText: "收起条款全文",
     highlightLabel: "最相关的一句",
     alsoIn: "同一条款也见于：",
+    expired: "已失效",
     resultsLabel: "检索结果",
     retry: "重试"
   };
@@ -260,6 +261,7 @@
           h("span", { className: "pqa-rank", "aria-hidden": "true" }, String(rank)),
           h("p", { className: "pqa-citation", "data-testid": "policyqa-citation" }, asText(result.citation))
         ]),
+        noticeLine(result),
         highlight
           ? h("p", { className: "pqa-highlight" }, [
               h("span", { className: "pqa-visually-hidden" }, TEXT.highlightLabel + "："),
@@ -270,6 +272,15 @@
         toggle,
         body
       ]);
+    }
+
+    // Where the clause's notice applies, when it was issued, what kind it is, and whether it has expired.
+    function noticeLine(result) {
+      var parts = [result.region, result.date, result.kind].map(asText).filter(Boolean);
+      if (result.in_force === false) parts.push(TEXT.expired + (result.valid_until ? "（" + asText(result.valid_until) + "）" : ""));
+      return parts.length
+        ? h("p", { className: "pqa-notice", "data-testid": "policyqa-notice" }, parts.join(" · "))
+        : null;
     }
 
     // Copies of the clause in other notices (a measure republished), named once under the one shown.
