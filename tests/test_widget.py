@@ -320,7 +320,8 @@ def test_service_errors_escaping_and_double_submits(
     also_in = first.find_element(By.CSS_SELECTOR, by_testid("policyqa-also-in")).text
     assert also_in == "同一条款也见于：" + HOSTILE_RESULT["also_in"][0]["citation"]  # copies named, as text
     notice = first.find_element(By.CSS_SELECTOR, by_testid("policyqa-notice")).text
-    assert notice == f"{HOSTILE_RESULT['region']} · 2020-02-10 · 通知 · 已失效（2020-06-30）"  # and said to have expired
+    # Where and when its notice applies, and that it has expired.
+    assert notice == f"{HOSTILE_RESULT['region']} · 2020-02-10 · 通知 · 已失效（2020-06-30）"
     assert root.find_elements(By.CSS_SELECTOR, "img, b, script") == []
     assert driver.execute_script("return window.pwned") is None
 
