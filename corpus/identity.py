@@ -48,6 +48,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("办法", re.compile(r"(办法|规定|细则|规则|条例|标准)$")),
     ("措施", re.compile(r"(措施|方案|计划|规划|举措|若干|指南|指引|提示)$")),
 )
+KINDS = (*(kind for kind, _ in _KINDS), "新闻")
 _DATE = r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 _VALID_UNTIL = re.compile(rf"(?:有效期|执行期限?|实施期限?|期限)[^。；;]{{0,30}}?(?:至|到|截至|截止)\s*{_DATE}")
 _VALID_FOR = re.compile(r"有效期(?:为|暂定)?\s*([0-9一二三四五六七八九十两]{1,3})\s*(个月|年)")

@@ -22,7 +22,8 @@ from typing import NamedTuple, Protocol
 import numpy as np
 
 from corpus.loader import Corpus, Notice
-from corpus.models import Document, Passage
+from corpus.models import Document, Identity, Passage
+from corpus.regions import region_named
 from index.embedders import Embedder
 from index.errors import IndexBuildError
 from index.tokenizer import Tokenizer
@@ -31,13 +32,41 @@ Scores = Mapping[str, float]  # one leg's scores: passage (or notice) id -> scor
 
 
 class Filters(NamedTuple):
-    """Keep one notice's passages (``doc_id``) and/or those under a heading containing ``section``."""
+    """Keep one notice's passages (``doc_id``) and/or those under a heading containing ``section``, and/or those
+    of notices whose issuer contains ``issuer``, that apply in ``region`` (or a place within it), of ``kind``, or
+    issued from ``date_from`` to ``date_to`` (YYYY-MM-DD, inclusive)."""
 
     doc_id: str | None = None
     section: str | None = None
+    issuer: str | None = None
+    region: str | None = None
+    kind: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
 
     def __bool__(self) -> bool:
-        return self.doc_id is not None or self.section is not None
+        return any(value is not None for value in self)
+
+    @property
+    def on_notices(self) -> bool:
+        """True when it keeps notices by their identity (issuer, region, kind, date)."""
+        return any(value is not None for value in (self.issuer, self.region, self.kind, self.date_from, self.date_to))
+
+    def keeps(self, identity: Identity) -> bool:
+        """Whether a notice of this identity passes the identity filters (one without a date fails a date bound)."""
+        if self.issuer is not None and self.issuer not in (identity.issuer or ""):
+            return False
+        if self.kind is not None and identity.kind != self.kind:
+            return False
+        if self.region is not None:
+            wanted, region = region_named(self.region), region_named(identity.region or "")
+            if wanted is None or region is None or not region.within(wanted):
+                return False
+        if self.date_from is not None or self.date_to is not None:
+            date = identity.date
+            if date is None or not (self.date_from or "") <= date <= (self.date_to or "9999"):
+                return False
+        return True
 
 
 class Snapshot(ABC):

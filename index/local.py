@@ -109,5 +109,8 @@ class LocalIndex(Snapshot):
         if filters.section is not None:
             codes = [code for path, code in self._section_paths.items() if any(filters.section in h for h in path)]
             allowed &= np.isin(self._section_of, codes)
+        if filters.on_notices:
+            kept = [code for code, document in enumerate(self.documents) if filters.keeps(document.identity)]
+            allowed &= np.isin(self._doc_of, kept)
         allowed.flags.writeable = False  # shared by every caller of the cache
         return allowed

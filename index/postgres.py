@@ -37,7 +37,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from corpus.loader import Corpus, Notice
-from corpus.models import Document, Passage
+from corpus.models import Document, Identity, Passage
 from index.bm25 import EPSILON, K1, B
 from index.clauses import embed_clauses, indexed_fingerprint, lexical_text
 from index.contract import Filters, Index, Scores, Snapshot, notices_to_ingest
@@ -278,7 +278,7 @@ class PostgresSnapshot(Snapshot):
             return {}
         params = {"terms": query_terms, "k1": K1, "b": B, "limit": limit}
         query = sql.SQL(_LEXICAL).format(join=_join_passages(filters), where=_where(filters))
-        return dict(self.rows(query, params | filters._asdict()))
+        return dict(self.rows(query, params | self._filter_params(filters)))
 
     def notice_run(self, query_terms: list[str]) -> Scores:
         if not query_terms:
@@ -287,7 +287,19 @@ class PostgresSnapshot(Snapshot):
 
     def passage_run(self, vector: np.ndarray, filters: Filters, limit: int) -> Scores:
         params = {"vector": vector, "limit": limit}
-        return dict(self.rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | filters._asdict()))
+        return dict(self.rows(sql.SQL(_PASSAGES).format(where=_where(filters)), params | self._filter_params(filters)))
+
+    def _filter_params(self, filters: Filters) -> dict[str, Any]:
+        """The values ``_where`` reads: the filters', and the notices the identity filters keep (``doc_ids``)."""
+        if not filters.on_notices:
+            return filters._asdict()
+
+        def fetch() -> list[tuple[str, Identity]]:
+            rows = self.rows("SELECT doc_id, data -> 'identity' FROM policyqa.documents")
+            return [(doc_id, Identity.from_dict(identity or {})) for doc_id, identity in rows]
+
+        identities = self._cache.get((self._state.version, "identities"), fetch)
+        return filters._asdict() | {"doc_ids": [doc_id for doc_id, identity in identities if filters.keeps(identity)]}
 
     def sentence_run(self, vector: np.ndarray, passage_ids: list[str]) -> Scores:
         return dict(self.rows(_SENTENCES, {"vector": vector, "passage_ids": passage_ids}))
@@ -575,7 +587,8 @@ def _join_passages(filters: Filters) -> sql.Composable:
 
 
 def _where(filters: Filters) -> sql.Composable:
-    """The SQL condition on passages ``p`` that ``filters`` sets (its values as ``doc_id`` and ``section`` params)."""
+    """The SQL condition on passages ``p`` that ``filters`` sets (its values as ``doc_id`` and ``section`` params, the
+    notices its identity filters keep as ``doc_ids``)."""
     conditions = [sql.SQL("TRUE")]
     if "\x00" in (filters.doc_id or "") + (filters.section or ""):
         conditions.append(sql.SQL("FALSE"))  # no text in PostgreSQL holds a NUL, nor can be compared with one
@@ -586,6 +599,8 @@ def _where(filters: Filters) -> sql.Composable:
             conditions.append(
                 sql.SQL("EXISTS (SELECT FROM unnest(p.section_path) AS heading WHERE strpos(heading, %(section)s) > 0)")
             )
+        if filters.on_notices:
+            conditions.append(sql.SQL("p.doc_id = ANY(%(doc_ids)s)"))
     return sql.SQL(" AND ").join(conditions)
 
 

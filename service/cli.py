@@ -14,7 +14,7 @@ from index import Index, IndexBuildError, IndexMismatchError, IndexReport
 from index.factory import open_index
 from retrieval import MODES, Retriever, make_reranker
 from service.log import configure_logging
-from service.schemas import MAX_TOP_K, SearchRequest
+from service.schemas import MAX_TOP_K, SearchFilters, SearchRequest
 from service.search import answer
 from service.settings import Settings
 
@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--top-k", type=int, default=5, help=f"how many clauses (1-{MAX_TOP_K}, default 5)")
     search.add_argument("--mode", default="hybrid", choices=MODES)
     search.add_argument("--json", action="store_true", help="print the API's JSON response")
+    for name, help_text in _FILTERS.items():
+        search.add_argument(f"--{name.replace('_', '-')}", dest=name, metavar=name.upper(), help=help_text)
     search.set_defaults(run=_search)
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval accuracy on the gold set")
@@ -100,6 +102,17 @@ def _report(index: Index, report: IndexReport) -> None:
     )
 
 
+_FILTERS = {
+    "doc_id": "only this notice's clauses",
+    "section": "only clauses under a heading containing this phrase",
+    "issuer": "only notices whose issuer's name contains this",
+    "region": "only notices that apply in this region or a place within it (三明, 福建省, 全国)",
+    "kind": "only notices of this kind (通知, 公告, 意见, 办法, 措施, 解读, 新闻)",
+    "date_from": "only notices issued on or after this date (YYYY-MM-DD)",
+    "date_to": "only notices issued on or before this date (YYYY-MM-DD)",
+}
+
+
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     config = settings.index_config()
     index, report = open_index(config, force=args.force, progress=sys.stderr.isatty(), build=True, prune=args.prune)
@@ -113,7 +126,8 @@ def _retriever(settings: Settings, index: Index) -> Retriever:
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:
-    request = SearchRequest(query=args.query, top_k=args.top_k, mode=args.mode)
+    filters = SearchFilters(**{name: value for name in _FILTERS if (value := getattr(args, name)) is not None})
+    request = SearchRequest(query=args.query, top_k=args.top_k, mode=args.mode, filters=filters)
     index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)

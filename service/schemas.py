@@ -8,7 +8,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from corpus.identity import KINDS
 from corpus.models import Document, Identity, Passage
+from corpus.regions import region_named
 from index import Filters
 from retrieval import MODES, Hit, RetrievalRequest
 
@@ -56,13 +58,48 @@ QueryText = Annotated[
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many clauses to return.")]
 
 
-class SearchFilters(BaseModel):
-    """Restrict a search to one notice and/or to sections whose heading contains a phrase."""
+def _known_region(value: str | None) -> str | None:
+    if value is not None and region_named(value) is None:
+        raise ValueError(f"{value!r} is not a region of China (a name such as 三明 or 福建省, a path, or 全国)")
+    return value
+
+
+def _known_kind(value: str | None) -> str | None:
+    if value is not None and value not in KINDS:
+        raise ValueError(f"{value!r} is not a kind of notice: one of {', '.join(KINDS)}")
+    return value
+
+
+IsoDate = Annotated[str | None, Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2020-02-01"])]
+
+
+class NoticeFilters(BaseModel):
+    """Keep the notices of an issuer, a region (and the places within it), a kind, or issued between two dates."""
+
+    issuer: str | None = Field(None, max_length=100, description="Part of the issuer's name.", examples=["财政部"])
+    region: Annotated[str | None, AfterValidator(_known_region)] = Field(
+        None, max_length=100, description="Notices that apply there or in a place within it.", examples=["福建省"]
+    )
+    kind: Annotated[str | None, AfterValidator(_known_kind)] = Field(None, examples=["通知"])
+    date_from: IsoDate = None
+    date_to: IsoDate = None
+
+    def notice_filters(self) -> dict[str, str | None]:
+        """The identity filters, as ``index.Filters`` takes them."""
+        return {name: getattr(self, name) for name in NoticeFilters.model_fields}
+
+
+class SearchFilters(NoticeFilters):
+    """Restrict a search to one notice and/or to sections whose heading contains a phrase, and to the notices
+    ``NoticeFilters`` keeps."""
 
     model_config = ConfigDict(extra="forbid")
 
     doc_id: str | None = Field(None, max_length=200, examples=["guangxi-ftz-implementation-plan-2020"])
     section: str | None = Field(None, max_length=100, examples=["主要任务"])
+
+    def to_filters(self) -> Filters:
+        return Filters(doc_id=self.doc_id, section=self.section, **self.notice_filters())
 
 
 Rerank = Annotated[
@@ -81,13 +118,11 @@ class SearchRequest(BaseModel):
 
     def to_retrieval(self) -> RetrievalRequest:
         """The Retriever's request for this search."""
-        filters = self.filters or SearchFilters()
-        return RetrievalRequest(
-            self.query, self.top_k, self.mode, Filters(filters.doc_id, filters.section), rerank=self.rerank
-        )
+        filters = (self.filters or SearchFilters()).to_filters()
+        return RetrievalRequest(self.query, self.top_k, self.mode, filters, rerank=self.rerank)
 
 
-class SearchParams(BaseModel):
+class SearchParams(NoticeFilters):
     """The same search as query parameters, for simple clients: ``GET /v1/search?q=…``."""
 
     q: QueryText
@@ -98,7 +133,7 @@ class SearchParams(BaseModel):
     rerank: Rerank = True
 
     def to_request(self) -> SearchRequest:
-        filters = SearchFilters(doc_id=self.doc_id, section=self.section)
+        filters = SearchFilters(doc_id=self.doc_id, section=self.section, **self.notice_filters())
         return SearchRequest(query=self.q, top_k=self.top_k, mode=self.mode, filters=filters, rerank=self.rerank)
 
 

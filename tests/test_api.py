@@ -50,6 +50,18 @@ def test_post_search_answers_with_ranked_cited_clauses(server: LiveServer) -> No
     assert len(body["results"]) == 3
 
 
+def test_searches_keep_the_notices_their_filters_name(server: LiveServer) -> None:
+    def found(filters: dict[str, str]) -> list[str]:
+        body = {"query": "钦州港片区能做汽车平行进口吗？", "filters": filters}
+        return [r["doc_id"] for r in httpx.post(f"{server.url}/v1/search", json=body).json()["results"]]
+
+    assert set(found({"region": "广西壮族自治区/钦州市"})) == set()  # the plan is the region's, not the city's
+    assert set(found({"region": "广西", "kind": "通知"})) == {DOC_ID}
+    assert found({"region": "福建"}) == []
+    got = httpx.get(f"{server.url}/v1/search", params={"q": "钦州港汽车平行进口", "region": "福建"}).json()
+    assert got["results"] == []
+
+
 def test_get_search_answers_the_same(server: LiveServer) -> None:
     query = "融资租赁公司能收外币租金吗"
     posted = httpx.post(f"{server.url}/v1/search", json={"query": query, "mode": "bm25"}).json()
@@ -71,6 +83,15 @@ def test_documents_and_passages(server: LiveServer) -> None:
     assert documents[0]["issuer"] == "广西壮族自治区人民政府"
     assert documents[0]["date"] == "2020-01-22"
     assert (documents[0]["region"], documents[0]["kind"], documents[0]["in_force"]) == ("广西壮族自治区", "通知", True)
+    # Filtered as searches are: by region (or a place above it), issuer, kind and date of issue.
+    for kept in ({"region": "广西"}, {"region": "全国"}, {"issuer": "广西", "kind": "通知", "date_to": "2020-01-22"}):
+        assert [d["doc_id"] for d in httpx.get(f"{server.url}/v1/documents", params=kept).json()["documents"]] == [
+            DOC_ID
+        ]
+    for dropped in ({"region": "福建"}, {"kind": "公告"}, {"date_from": "2020-01-23"}):
+        assert httpx.get(f"{server.url}/v1/documents", params=dropped).json()["documents"] == []
+    refused = httpx.get(f"{server.url}/v1/documents", params={"region": "火星"})
+    assert refused.status_code == 422 and "火星" in refused.json()["error"]["message"]
     assert documents[0]["passage_count"] > 45
     passage = httpx.get(f"{server.url}/v1/passages/{DOC_ID}:3.3.17").json()
     assert passage["article"] == "17"

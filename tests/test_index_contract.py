@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from corpus import Corpus, NoticeFileError, load_notice
+from corpus import Corpus, Notice, NoticeFileError, load_notice
 from index import DirectoryIndex, Filters, Index, IndexBuildError, IndexConfig, open_index, tokenizer
 from index.clauses import indexed_fingerprint
 from index.embedders import Embedder
 from tests.conftest import DOC_ID, FIXTURES, search
 from tests.test_index_store import CountingEmbedder
+from tests.test_jurisdiction import NOTICES as RENT_NOTICES
 
 EXPORT = FIXTURES / "export-tax-rebate-service.txt"
 EXPORT_ID = EXPORT.stem
@@ -145,3 +146,31 @@ def test_a_change_of_stop_words_indexes_every_notice_again_on_either_backend(
             assert snapshot.lexical_run([stop_word], Filters(), 10) == {}
     finally:
         index.close()
+
+
+def test_notices_identities_and_the_filters_on_them_agree_on_either_backend(
+    config: IndexConfig, embedder: Embedder
+) -> None:
+    for doc_id, text in RENT_NOTICES.items():
+        (config.corpus_dir / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    index, _ = open_index(config, embedder=embedder)
+    try:
+        stored = {document.doc_id: document.identity for document, _ in index.document_counts()}
+        assert stored == {doc_id: notice.document.identity for doc_id, notice in _parsed(config.corpus_dir).items()}
+
+        def found(**filters: str) -> set[str]:
+            hits = search(index, "房租能减免吗", top_k=10, **filters).hits
+            return {hit.passage.doc_id for hit in hits}
+
+        assert found(region="福建") == {"sanming-rent"}  # 三明 lies within 福建
+        assert found(region="广西壮族自治区") == {DOC_ID}
+        assert found(issuer="国务院") == {"national-rent"}
+        assert found(kind="措施") == {"sanming-rent", "beijing-rent"}
+        assert found(date_from="2020-02-07", date_to="2020-02-15") == {"sanming-rent"}
+        assert found(region="北京", kind="通知") == set()
+    finally:
+        index.close()
+
+
+def _parsed(corpus_dir: Path) -> dict[str, Notice]:
+    return {path.stem: load_notice(path) for path in sorted(corpus_dir.iterdir())}

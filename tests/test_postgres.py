@@ -63,6 +63,10 @@ FILTERS = [
     {"section": "主要任务"},
     {"section": "(二)"},
     {"doc_id": DOC_ID, "section": "打造"},
+    {"region": "广西"},
+    {"region": "福建"},
+    {"kind": "通知", "date_from": "2020-01-01", "date_to": "2020-01-31"},
+    {"issuer": "人民政府", "section": "主要任务"},
 ]
 
 

@@ -271,6 +271,21 @@ def test_widget_embedded_on_another_origin(
     assert other_origin.queries == []  # the questions went to the service, not to the page's origin
 
 
+def test_the_page_s_filter_attributes_restrict_what_it_searches(
+    driver: WebDriver, cors_server: LiveServer, other_origin: OtherOrigin
+) -> None:
+    script = f"{cors_server.url}/static/widget.js"
+    fujian = open_widget(driver, other_origin.page("fujian.html", script, api=cors_server.url, region="福建"))
+    ask(fujian, "钦州港片区能做汽车平行进口吗？")
+    assert wait_answered(driver, fujian) == "empty"  # the one notice applies in 广西, not 福建
+    guangxi = other_origin.page("guangxi.html", script, api=cors_server.url, region="广西", kind="通知")
+    root = open_widget(driver, guangxi)
+    ask(root, "钦州港片区能做汽车平行进口吗？")
+    assert wait_answered(driver, root) == "found"
+    notice = results(root)[0].find_element(By.CSS_SELECTOR, by_testid("policyqa-notice")).text
+    assert notice == "广西壮族自治区 · 2020-01-22 · 通知"
+
+
 @pytest.mark.parametrize("where", ["nothing listens", "no CORS for this origin"])
 def test_a_service_that_cannot_be_reached_says_so(
     driver: WebDriver, server: LiveServer, other_origin: OtherOrigin, where: str

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Query
+
+from index import Filters
 from service.deps import API_KEY_SCHEME, IndexDep
 from service.errors import API_ERRORS, NotFound
-from service.schemas import DocumentList, DocumentOut, ErrorResponse, PassageOut
+from service.schemas import DocumentList, DocumentOut, ErrorResponse, NoticeFilters, PassageOut
 
 router = APIRouter(prefix="/v1", tags=["documents"], responses=API_ERRORS, dependencies=[API_KEY_SCHEME])
 
 
-@router.get("/documents", response_model=DocumentList, summary="The indexed notices")
-def list_documents(index: IndexDep) -> DocumentList:
-    return DocumentList(documents=[DocumentOut.from_document(doc, count) for doc, count in index.document_counts()])
+@router.get("/documents", response_model=DocumentList, summary="The indexed notices, or those the filters keep")
+def list_documents(filters: Annotated[NoticeFilters, Query()], index: IndexDep) -> DocumentList:
+    keep = Filters(**filters.notice_filters())
+    return DocumentList(
+        documents=[
+            DocumentOut.from_document(document, count)
+            for document, count in index.document_counts()
+            if keep.keeps(document.identity)
+        ]
+    )
 
 
 @router.get(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
 from retrieval import MODES
-from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K
+from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # widget.js has this where the API's limits go, so that it never keeps copies of them.
@@ -26,12 +26,17 @@ def demo_page() -> FileResponse:
 
 @router.get("/static/widget.js")
 def widget_script() -> Response:
-    """The widget's script, with the API's allowed modes and limits written in."""
+    """The widget's script, with the API's allowed modes, limits and filters written in."""
     return Response(_widget_script(), media_type="text/javascript; charset=utf-8")
 
 
 @lru_cache(maxsize=1)
 def _widget_script() -> str:
-    limits = {"modes": list(MODES), "maxTopK": MAX_TOP_K, "maxQueryChars": MAX_QUERY_CHARS}
+    limits = {
+        "modes": list(MODES),
+        "maxTopK": MAX_TOP_K,
+        "maxQueryChars": MAX_QUERY_CHARS,
+        "filters": list(SearchFilters.model_fields),
+    }
     script = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")
     return script.replace(LIMITS_PLACEHOLDER, json.dumps(limits))

@@ -10,6 +10,9 @@
  *           data-policyqa-top-k="5"                 (optional; 1..50)
  *           data-policyqa-css="https://HOST/x.css"  (optional; default: widget.css next to widget.js)
  *           data-policyqa-key="…"                   (optional; sent as X-API-Key: anyone who reads the page sees it)
+ *           data-policyqa-region="福建省"            (optional filters, as the API's: region, issuer, kind,
+ *           data-policyqa-kind="通知"                 date-from, date-to, doc-id, section; a portal of one
+ *           data-policyqa-date-from="2020-01-01"      city sets its region, a tax office its issuer)
  *   ></script>
  *
  * The widget renders into an open shadow root, so the host page's CSS does not reach it. Every string
@@ -25,6 +28,7 @@
   var LIMITS = __POLICYQA_LIMITS__;
   var MODES = LIMITS.modes;
   var MAX_TOP_K = LIMITS.maxTopK;
+  var FILTERS = LIMITS.filters;
   var MAX_QUERY_CHARS = LIMITS.maxQueryChars;
   var TIMEOUT_MS = 20000;
   var TEXT = {
@@ -84,7 +88,16 @@
     var cssUrl = css ? resolveUrl(css, document.baseURI) : src ? resolveUrl("widget.css", src) : null;
     var mode = (el.getAttribute("data-policyqa-mode") || "hybrid").trim().toLowerCase();
     var topK = parseInt(el.getAttribute("data-policyqa-top-k") || "5", 10);
+    var filters = null;
+    FILTERS.forEach(function (name) {
+      var value = el.getAttribute("data-policyqa-" + name.replace(/_/g, "-"));
+      if (value && value.trim()) {
+        filters = filters || {};
+        filters[name] = value.trim();
+      }
+    });
     return {
+      filters: filters,
       apiBase: apiBase.replace(/\/+$/, ""),
       cssHref: cssUrl ? cssUrl.href : null,
       target: el.getAttribute("data-policyqa-target"),
@@ -334,7 +347,7 @@
         mode: "cors",
         credentials: "omit",
         headers: headers,
-        body: JSON.stringify({ query: query, top_k: config.topK, mode: config.mode }),
+        body: JSON.stringify({ query: query, top_k: config.topK, mode: config.mode, filters: config.filters }),
         signal: controller ? controller.signal : undefined
       })
         .then(function (response) {
