@@ -11,6 +11,7 @@ from corpus import load_corpus
 from eval.answers import ANSWER_METRICS, AnswerJudge, ask_all, judge_answers
 from eval.dataset import Dataset, Query, load_dataset
 from eval.harness import METRICS, Flagging, Response, Searcher, score, setup_lines
+from retrieval.jurisdiction import ELSEWHERE, Jurisdiction
 
 
 @dataclass
@@ -22,6 +23,7 @@ class DatasetReport:
     answer_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     passage_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
     flagging: dict[str, Flagging] = field(default_factory=dict)
+    elsewhere: dict[str, tuple[int, int]] = field(default_factory=dict)  # mode → (top-1 from another place, asked)
 
     def table(self) -> list[str]:
         """The report's tables as markdown lines."""
@@ -38,6 +40,10 @@ class DatasetReport:
             lines.append(
                 f"{mode}: flagged {f.unanswerable_flagged}/{f.unanswerable} questions with no answer, "
                 f"{f.answerable_flagged}/{f.answerable} answered ones wrongly"
+            )
+        for mode, (elsewhere, asked) in self.elsewhere.items():
+            lines.append(
+                f"{mode}: the top clause is another place's for {elsewhere}/{asked} questions that name a place"
             )
         return lines
 
@@ -61,7 +67,16 @@ def evaluate_dataset(root: Path, searcher: Searcher, modes: Sequence[str]) -> Da
                    for qid, resp in responses.items()}  # fmt: skip
             report.passage_metrics[mode] = score(dataset.qrels, run)
         report.flagging[mode] = _flagging(dataset, responses)
+        report.elsewhere[mode] = top_elsewhere(dataset.queries, responses)
     return report
+
+
+def top_elsewhere(queries: Sequence[Query], responses: dict[str, Response]) -> tuple[int, int]:
+    """How many of the questions that name a place get a top clause of a notice of another place (neither that
+    place, nor one within it, nor one above it), and how many name a place."""
+    asked = [(Jurisdiction(q.text), responses[q.qid].results) for q in queries]
+    asked = [(jurisdiction, results) for jurisdiction, results in asked if jurisdiction.named and results]
+    return sum(jurisdiction.fit(results[0].region) == ELSEWHERE for jurisdiction, results in asked), len(asked)
 
 
 def _flagging(dataset: Dataset, responses: dict[str, Response]) -> Flagging:

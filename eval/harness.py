@@ -37,6 +37,7 @@ class Result:
     text: str
     highlight: str
     also_in: tuple[str, ...] = ()  # the notices whose copies of the clause the result names
+    region: str | None = None  # where its notice applies
 
     @property
     def notices(self) -> tuple[str, ...]:
@@ -68,6 +69,7 @@ def library_searcher(retriever: Retriever) -> Searcher:
                 hit.passage.text,
                 hit.highlight,
                 tuple(copy.doc_id for copy in hit.copies),
+                hit.passage.identity.region,
             )
             for hit in retrieval.hits
         ]
@@ -110,6 +112,7 @@ def http_searcher(url: str, api_key: str | None = None, timeout: float = 30.0) -
             Result(
                 **{name: result[name] for name in fields},
                 also_in=tuple(copy["doc_id"] for copy in result.get("also_in", [])),
+                region=result.get("region"),
             )
             for result in body["results"]
         ]

@@ -8,6 +8,7 @@ from typing import Any
 from corpus.regions import region_named
 from index.bm25 import VARIANT
 from retrieval.answerability import Thresholds
+from retrieval.expiry import EXPIRED_POLICIES
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,11 @@ class RankingConfig:
     place_weight: float = 0.2
     place_depth: int = 50
     home_region: str | None = None
+    # Notices past their stated end of validity, among the best ``place_depth`` candidates: ``mark`` keeps them,
+    # ranked with ``expired_share`` of their score (below those in force), ``hide`` drops them; not when the
+    # question names a year they were in force in.
+    expired: str = "mark"
+    expired_share: float = 0.5
     # How many of the best first-stage candidates a reranker reads, and its share of their final score. Chosen
     # with the policyqa reranker on the NCP dev questions: depth 5 at 0.5 ranked as well as 20 at 0.3 (answer Hit@1
     # 0.626 both), reading a quarter of the clauses.
@@ -41,7 +47,7 @@ class RankingConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
-        for name in ("bm25_weight", "dense_weight", "notice_weight", "place_weight", "rerank_weight"):
+        for name in ("bm25_weight", "dense_weight", "notice_weight", "place_weight", "expired_share", "rerank_weight"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if min(self.candidates, self.rerank_depth, self.place_depth) < 1:
@@ -49,6 +55,8 @@ class RankingConfig:
                 "candidates, rerank_depth and place_depth must be at least 1, got "
                 f"{self.candidates}, {self.rerank_depth}, {self.place_depth}"
             )
+        if self.expired not in EXPIRED_POLICIES:
+            raise ValueError(f"expired must be one of {', '.join(EXPIRED_POLICIES)}, got {self.expired!r}")
         if self.home_region is not None and region_named(self.home_region) is None:
             raise ValueError(
                 f"home_region {self.home_region!r} is not a region of China (e.g. 福建省/三明市, 三明, 全国)"

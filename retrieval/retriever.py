@@ -8,7 +8,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    scored with its closest window (``dense``); ``RankingConfig.candidates`` deep.
 2. Fusion (hybrid mode): the legs' min-max normalised scores, weighted, and the notice's own BM25 share
    where the notices' BM25 tells them apart (``notice``); then the notice's fit to the place the question
-   asks about (``place``: retrieval/jurisdiction.py).
+   asks about (``place``: retrieval/jurisdiction.py); a notice past its stated validity ranks lower, or is
+   hidden (retrieval/expiry.py).
 3. Reranking, with a reranker: the best ``rerank_depth`` candidates are read with the question; the
    reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
    first stage's score, over the best one's, the rest.
@@ -19,7 +20,9 @@ the same notices rank alike and a new store or reranker changes nothing in this 
 
 from __future__ import annotations
 
+import datetime
 import time
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -32,6 +35,7 @@ from index.tokenizer import Tokenizer, has_chinese, normalize
 from retrieval.answerability import Evidence, is_answerable, term_coverage
 from retrieval.config import RankingConfig
 from retrieval.copies import copy_key
+from retrieval.expiry import Expiry
 from retrieval.fusion import weighted
 from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
 from retrieval.jurisdiction import Jurisdiction
@@ -79,6 +83,7 @@ class Retriever:
             scored = self._first_stage(snapshot, runs, query_terms, request.mode)
             if request.mode == "hybrid":
                 self._add_place(snapshot, scored, request.query)
+            self._demote_expired(snapshot, scored, request.query)
             order = _best_first(scored)
             rerank_top = None
             if self.reranker is not None and request.rerank and order:
@@ -149,8 +154,7 @@ class Retriever:
         jurisdiction = Jurisdiction(query, self._home)
         fits = {
             key: jurisdiction.fit(passage.identity.region)
-            for key in _best_first(scored)[: self.config.place_depth]
-            if (passage := snapshot.get_passage(key)) is not None
+            for key, passage in _passages(snapshot, _best_first(scored)[: self.config.place_depth])
         }
         if len(set(fits.values())) < 2:
             return
@@ -159,6 +163,18 @@ class Retriever:
                 parts[stage] *= 1 - share
         for key, fit in fits.items():
             scored[key]["place"] = share * fit
+
+    def _demote_expired(self, snapshot: Snapshot, scored: dict[str, Parts], query: str) -> None:
+        """Of the best ``place_depth`` candidates, drop those of expired notices (``expired=hide``) or keep
+        ``expired_share`` of their score (``mark``)."""
+        expiry = Expiry(query, datetime.date.today())
+        for key, passage in _passages(snapshot, _best_first(scored)[: self.config.place_depth]):
+            if not expiry.expired(passage.identity):
+                continue
+            if self.config.expired == "hide":
+                del scored[key]
+            else:
+                scored[key] = {stage: part * self.config.expired_share for stage, part in scored[key].items()}
 
     def _rerank(
         self, snapshot: Snapshot, reranker: Reranker, query: str, order: list[str], scored: dict[str, Parts]
@@ -230,6 +246,13 @@ class Retriever:
         vector = self.store.embedder.embed_queries([normalized_query])[0]
         vector.flags.writeable = False  # shared by every caller of the cache
         return vector
+
+
+def _passages(snapshot: Snapshot, keys: list[str]) -> Iterator[tuple[str, Passage]]:
+    """Each key's passage, those the snapshot holds."""
+    for key in keys:
+        if (passage := snapshot.get_passage(key)) is not None:
+            yield key, passage
 
 
 def _best_first(scored: dict[str, Parts]) -> list[str]:

@@ -104,6 +104,13 @@ class Settings(BaseSettings):
         description="The region a question that names no place is about (福建省/三明市, 三明, 全国); unset: the whole "
         "country.",
     )
+    expired: Literal["mark", "hide"] = Field(
+        "mark",
+        description="Notices past their stated end of validity: mark (ranked lower, shown as expired) or hide.",
+    )
+    expired_share: float = Field(
+        _RANKING.expired_share, ge=0, le=1, description="The share of its score an expired notice's clause keeps."
+    )
     window_weight: float = Field(
         _RANKING.window_weight, ge=0, description="Weight of a clause's closest window in its dense score."
     )
@@ -148,6 +155,8 @@ class Settings(BaseSettings):
             notice_weight=self.notice_weight,
             place_weight=self.place_weight,
             home_region=self.home_region,
+            expired=self.expired,
+            expired_share=self.expired_share,
             rerank_depth=self.rerank_depth,
             rerank_weight=self.rerank_weight,
             thresholds=Thresholds(

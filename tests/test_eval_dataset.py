@@ -16,6 +16,7 @@ import pytest
 from corpus import load_corpus
 from eval.answers import AnswerJudge, ask_all, judge_answers
 from eval.dataset import Answer, Query, load_dataset, load_qrels, load_queries
+from eval.dataset_report import top_elsewhere
 from eval.harness import Response, Result, library_searcher
 from eval.ncp import convert, convert_across, convert_team, half
 from index import DirectoryIndex
@@ -176,3 +177,19 @@ def test_across_corpora_the_ncp_questions_are_off_topic_beside_the_gold_question
         "ncp-n1": "off-topic",
     }
     assert dataset.qrels == load_qrels("heldout") and not dataset.answers
+
+
+def test_a_top_clause_of_another_place_is_counted_over_the_questions_that_name_one() -> None:
+    def top(region: str | None) -> Response:
+        return Response([Result(1, "n:1", "n", "text", "text", region=region)], True)
+
+    questions = {
+        "sanming-right": ("在三明租店面，房租能减免吗？", top("福建省/三明市")),
+        "sanming-above": ("在三明租店面，房租能减免吗？", top("全国")),
+        "sanming-wrong": ("在三明租店面，房租能减免吗？", top("北京市")),
+        "sanming-unknown": ("在三明租店面，房租能减免吗？", top(None)),
+        "no-place": ("房租能减免吗？", top("北京市")),  # names no place: not counted
+    }
+    queries = [Query(qid, text, "paraphrase", "dev") for qid, (text, _) in questions.items()]
+    responses = {qid: response for qid, (_, response) in questions.items()}
+    assert top_elsewhere(queries, responses) == (1, 4)
