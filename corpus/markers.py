@@ -186,6 +186,17 @@ def lead_phrase(text: str, limit: int = TITLE_MAX_CHARS) -> str:
     return first if 0 < len(first) <= limit and not re.search("[,，]", first) else ""
 
 
+def heading_phrase(text: str, limit: int = TITLE_MAX_CHARS) -> str:
+    """What a numbered line names itself by: its lead phrase, else its words up to the last pause (，、；：) within
+    ``limit`` characters, so that a heading never ends mid-word; '' when it has no such pause."""
+    lead = lead_phrase(text, limit)
+    if lead:
+        return lead
+    head = text[:limit]
+    pause = max((head.rfind(mark) for mark in "，,、；;：:"), default=-1)
+    return head[:pause].strip() if pause >= 4 else ""
+
+
 def has_body_after_lead(text: str) -> bool:
     """True when ``text`` says more than its lead phrase, i.e. it is a clause and not just a heading."""
     match = _SENTENCE_END.search(text)

@@ -47,7 +47,7 @@ class _Node:
     @property
     def heading(self) -> str:
         """The label and title of the heading: 三、主要任务, (二)打造面向东盟的国际投资贸易先导区, 第一章 总则."""
-        rest = re.sub(r"\s+", "", markers.lead_phrase(self.marker.rest) or self.marker.rest[: markers.TITLE_MAX_CHARS])
+        rest = re.sub(r"\s+", "", markers.heading_phrase(self.marker.rest))
         joiner = " " if self.marker.level in (Level.CHAPTER, Level.SECTION) else ""
         return f"{self.marker.label}{joiner}{rest}".strip()
 

@@ -3,11 +3,16 @@ text; a reader wants such a clause once, told where else it stands."""
 
 from __future__ import annotations
 
+from difflib import SequenceMatcher
+
 from corpus.models import Passage
 from index.tokenizer import normalize
 
 # Bodies shorter than this ("按照国家有关规定执行。") are shared by clauses that are not copies of one another.
 MIN_COPY_CHARS = 30
+# A republished clause often differs by a word, a date's form or the punctuation: two clauses whose texts match
+# this closely are copies too.
+NEAR_COPY_SIMILARITY = 0.9
 
 
 def clause_text(passage: Passage) -> str:
@@ -21,3 +26,10 @@ def copy_key(passage: Passage) -> str | None:
     """What the clause's copies share (``clause_text``), or None for a body too short to tell a copy by."""
     text = clause_text(passage)
     return text if len(text) >= MIN_COPY_CHARS else None
+
+
+def near_copies(first: str, second: str) -> bool:
+    """True when two copy keys match for ``NEAR_COPY_SIMILARITY`` of their characters (difflib's ratio): the same
+    clause, lightly edited."""
+    matcher = SequenceMatcher(None, first, second, autojunk=False)
+    return matcher.real_quick_ratio() >= NEAR_COPY_SIMILARITY and matcher.ratio() >= NEAR_COPY_SIMILARITY

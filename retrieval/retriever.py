@@ -34,7 +34,7 @@ from index.contract import Filters, Readable, Scores, Snapshot
 from index.tokenizer import Tokenizer, has_chinese, normalize
 from retrieval.answerability import Evidence, is_answerable, term_coverage
 from retrieval.config import RankingConfig
-from retrieval.copies import copy_key
+from retrieval.copies import copy_key, near_copies
 from retrieval.expiry import Expiry
 from retrieval.fusion import weighted
 from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
@@ -198,18 +198,23 @@ class Retriever:
     def _hits(
         self, snapshot: Snapshot, order: list[str], scored: dict[str, Parts], query_terms: set[str], top_k: int
     ) -> list[Hit]:
-        """The ``top_k`` best clauses, each copy of one (the same text, ``copy_key``) folded into the best ranked."""
+        """The ``top_k`` best clauses, each copy of one (the same text, ``copy_key``, or nearly: ``near_copies``)
+        folded into the best ranked."""
         hits: list[Hit] = []
         kept: dict[str, int] = {}  # a hit's copy key → its place in hits
+
         for key in order:
             if len(hits) == top_k:
                 break
             if (passage := snapshot.get_passage(key)) is None:
                 continue
             copy = copy_key(passage)
-            if copy is not None and copy in kept:
-                first = hits[kept[copy]]
-                hits[kept[copy]] = first._replace(copies=(*first.copies, passage))
+            place = kept.get(copy) if copy is not None else None
+            if place is None and copy is not None:
+                place = next((i for other, i in kept.items() if near_copies(copy, other)), None)
+            if place is not None:
+                first = hits[place]
+                hits[place] = first._replace(copies=(*first.copies, passage))
                 continue
             if copy is not None:
                 kept[copy] = len(hits)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from index.embedders import Embedder
-from retrieval.copies import copy_key
+from retrieval.copies import copy_key, near_copies
 from service.settings import Settings
 from tests.conftest import FIXTURES, LiveServer, open_local, search
 
@@ -53,3 +53,24 @@ def test_a_copy_is_folded_into_the_best_ranked_clause_of_its_text(
         live.stop()
     assert results[0]["passage_id"] == top.passage.passage_id
     assert results[0]["also_in"] == [{"passage_id": copy.passage_id, "doc_id": copy.doc_id, "citation": copy.citation}]
+
+
+def test_a_lightly_edited_copy_is_folded_too(tmp_path: Path, embedder: Embedder) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    original = (FIXTURES / f"{ORIGINAL}.txt").read_text(encoding="utf-8")
+    shutil.copy(FIXTURES / f"{ORIGINAL}.txt", corpus)
+    edited = original.replace("正常出口退税的平均办理时间", "正常出口退税平均办理时间").replace("，其中", "；其中")
+    assert edited != original
+    (corpus / "export-tax-rebate-edited.txt").write_text(edited, encoding="utf-8")
+    index, _ = open_local(corpus, tmp_path / "index", embedder)
+    top = search(index, EXPORT_QUERY, top_k=5).hits[0]
+    assert "5个工作日" in top.passage.text
+    assert [copy.doc_id for copy in top.copies] == [
+        ({ORIGINAL, "export-tax-rebate-edited"} - {top.passage.doc_id}).pop()
+    ]
+    assert near_copies(copy_key(top.passage) or "", copy_key(top.copies[0]) or "")
+    assert not near_copies(
+        "对符合条件的出口企业，正常出口退税的平均办理时间压缩至5个工作日以内。",
+        "企业可通过电子税务局申报出口退税，无需报送纸质资料。",
+    )
