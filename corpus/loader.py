@@ -13,7 +13,7 @@ from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, read_notice_text
 
 DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
 # Bump when parsing changes, so that indexes built by an older parser are rebuilt (index.clauses.indexed_version).
-PARSER_VERSION = "2"
+PARSER_VERSION = "3"
 
 
 class CorpusError(ValueError):
