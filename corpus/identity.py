@@ -55,9 +55,11 @@ _VALID_FOR = re.compile(r"有效期(?:为|暂定)?\s*([0-9一二三四五六七�
 _VALID_FROM = re.compile(rf"自\s*(?:{_DATE}|(?:印发|发布|公布)之日)\s*起(?:施行|执行|实施|生效)")
 
 
-def read_identity(title: str, issuer: str | None, date: str | None, number: str | None, text: str) -> Identity:
+def read_identity(
+    title: str, issuer: str | None, date: str | None, number: str | None, text: str, source_url: str | None = None
+) -> Identity:
     """The notice's identity: the parser's issuer (else the organ its title opens with), date and 文号, and what
-    this module reads from them and the text."""
+    this module reads from them and the text; ``source_url`` as the corpus gives it."""
     issuer = issuer or title_issuer(title)
     valid_from, valid_until = validity(text, date)
     region = notice_region(title, issuer, number, text)
@@ -69,6 +71,7 @@ def read_identity(title: str, issuer: str | None, date: str | None, number: str 
         kind=notice_kind(title),
         valid_from=valid_from,
         valid_until=valid_until,
+        source_url=source_url,
     )
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from corpus.models import Document, Passage
 from corpus.parser import parse_notice
-from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, read_notice_text
+from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, notice_source_url, read_notice_text, source_url_file
 
 DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
 # Bump when parsing changes, so that indexes built by an older parser are rebuilt (index.clauses.indexed_version).
@@ -55,7 +55,7 @@ def notice_files(corpus_dir: Path) -> list[Path]:
 def load_notice(path: Path) -> Notice:
     """Read and parse one notice file; raise NoticeFileError naming the file if it is not a usable notice."""
     text = read_notice_text(path)
-    document, passages = parse_notice(path.stem, text, path.name)
+    document, passages = parse_notice(path.stem, text, path.name, notice_source_url(path))
     if not passages:
         raise NoticeFileError(path, "has text but no clause could be found in it")
     return Notice(document, passages, file_fingerprint(path))
@@ -81,9 +81,12 @@ def load_corpus(corpus_dir: Path, doc_ids: Collection[str] | None = None) -> Cor
 
 
 def file_fingerprint(path: Path) -> str:
-    """A hash of a notice file's name and bytes: equal hashes, read by the same parser, give the same notice."""
+    """A hash of a notice file's name and bytes, and its source URL sidecar's: equal hashes, read by the same parser,
+    give the same notice."""
     digest = hashlib.sha256(f"{path.name}\0".encode())
     digest.update(path.read_bytes())
+    if (sidecar := source_url_file(path)).is_file():
+        digest.update(b"\0" + sidecar.read_bytes())
     return digest.hexdigest()
 
 

@@ -19,6 +19,7 @@ class Identity:
     kind: str | None = None  # 通知, 公告, 意见, 办法, 措施, 解读 or 新闻
     valid_from: str | None = None  # YYYY-MM-DD, where it says when it takes effect
     valid_until: str | None = None  # YYYY-MM-DD, where it says when it ends
+    source_url: str | None = None  # where the public can read it: a sidecar file's URL or a saved page's canonical
 
     def in_force(self, today: datetime.date) -> bool:
         """False once the end of validity it states has passed."""

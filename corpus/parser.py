@@ -84,8 +84,11 @@ class _Walk:
         return "annex" + self.scope[2:] if self.scope else ""
 
 
-def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, list[Passage]]:
-    """Parse one notice's text into its document record and its passages, in reading order."""
+def parse_notice(
+    doc_id: str, text: str, source_file: str, source_url: str | None = None
+) -> tuple[Document, list[Passage]]:
+    """Parse one notice's text into its document record and its passages, in reading order; ``source_url`` is
+    where the public can read it, if known."""
     all_lines = split_segments(text)
     lines = [line for line in all_lines if not markers.is_page_chrome(line.text) or markers.notice_title(line.text)]
     published = next((d for line in all_lines[:40] if (d := markers.published_date(line.text))), None)
@@ -103,7 +106,7 @@ def parse_notice(doc_id: str, text: str, source_file: str) -> tuple[Document, li
         citation_title=_citation_title(title),
         source_file=source_file,
         text=text,
-        identity=read_identity(title, issuer, signed or published, markers.document_number(text), text),
+        identity=read_identity(title, issuer, signed or published, markers.document_number(text), text, source_url),
     )
     passages = _finish(walk, document)
     return document, passages

@@ -11,6 +11,7 @@ from corpus.documents import document_text
 
 NOTICE_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
 
+_WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|div|p)\b", re.IGNORECASE)
 _DROPPED_TAGS = ("head", "script", "style", "noscript", "iframe", "svg", "nav", "header", "footer", "form", "button")
 _BLOCK_TAGS = (
@@ -68,6 +69,26 @@ def html_to_text(html: str) -> str:
         tag.insert_after("\n")
     lines = (re.sub(r"[ \t\u00a0\u3000]+", " ", line).strip() for line in soup.get_text().splitlines())
     return "\n\n".join(line for line in lines if line)
+
+
+def source_url_file(path: Path) -> Path:
+    """The sidecar file that may name a notice's source page: ``<name>.url`` beside it, holding the URL."""
+    return path.with_name(path.name + ".url")
+
+
+def notice_source_url(path: Path) -> str | None:
+    """Where the public can read the notice: the URL in its ``.url`` sidecar file, else a saved page's
+    ``<link rel="canonical">`` or ``og:url``; only an http(s) URL counts."""
+    sidecar = source_url_file(path)
+    if sidecar.is_file():
+        url = sidecar.read_text(encoding="utf-8", errors="replace").strip().split()[0:1]
+        return url[0] if url and _WEB_URL.match(url[0]) else None
+    if path.suffix.lower() not in (".html", ".htm"):
+        return None
+    soup = BeautifulSoup(path.read_bytes(), "html.parser")
+    found = soup.find("link", rel="canonical") or soup.find("meta", property="og:url")
+    url = (found.get("href") or found.get("content")) if found is not None else None
+    return url.strip() if isinstance(url, str) and _WEB_URL.match(url.strip()) else None
 
 
 def _decode(path: Path, raw: bytes) -> str:

@@ -147,6 +147,7 @@ class NoticeIdentity(BaseModel):
     kind: str | None = Field(description="通知, 公告, 意见, 办法, 措施, 解读 or 新闻.")
     valid_until: str | None = Field(description="The end of validity it states, YYYY-MM-DD.")
     in_force: bool = Field(description="False once the end of validity it states has passed.")
+    source_url: str | None = Field(description="Where the public can read the notice, where the corpus says.")
 
 
 def _identity_fields(identity: Identity) -> dict[str, Any]:
@@ -158,6 +159,7 @@ def _identity_fields(identity: Identity) -> dict[str, Any]:
         "kind": identity.kind,
         "valid_until": identity.valid_until,
         "in_force": identity.in_force(datetime.date.today()),
+        "source_url": identity.source_url,
     }
 
 

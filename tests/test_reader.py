@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from corpus import CorpusError, NoticeFileError, load_corpus, load_notice
+from corpus.loader import file_fingerprint
 from tests.conftest import FIXTURES
 
 
@@ -203,3 +204,28 @@ def test_scanned_damaged_and_locked_office_files_are_named_with_the_reason(tmp_p
     corpus = load_corpus(tmp_path)
     assert not corpus.notices
     assert sorted(Path(error.path).name for error in corpus.errors) == sorted(reasons)
+
+
+def test_a_notice_s_source_page_comes_from_its_sidecar_or_its_canonical_link(tmp_path: Path) -> None:
+    text = "\n\n".join(NOTICE_PARAGRAPHS)
+    plain = tmp_path / "smb-support.txt"
+    plain.write_text(text, encoding="utf-8")
+    unlinked = file_fingerprint(plain)
+    assert load_notice(plain).document.identity.source_url is None
+    (tmp_path / "smb-support.txt.url").write_text("https://www.example.gov.cn/zwgk/smb.html\n", encoding="utf-8")
+    notice = load_notice(plain)
+    assert notice.document.identity.source_url == "https://www.example.gov.cn/zwgk/smb.html"
+    assert {p.identity.source_url for p in notice.passages} == {"https://www.example.gov.cn/zwgk/smb.html"}
+    assert notice.fingerprint != unlinked  # a new source link indexes the notice again
+
+    paragraphs = "".join(f"<p>{line}</p>" for line in NOTICE_PARAGRAPHS)
+    page = tmp_path / "smb-page.html"
+    page.write_text(
+        f'<html><head><link rel="canonical" href="https://www.example.gov.cn/art/smb.htm"></head><body>{paragraphs}</body></html>',
+        encoding="utf-8",
+    )
+    assert load_notice(page).document.identity.source_url == "https://www.example.gov.cn/art/smb.htm"
+    page.write_text(
+        f'<html><head><link rel="canonical" href="javascript:alert(1)"></head><body>{paragraphs}</body></html>'
+    )
+    assert load_notice(page).document.identity.source_url is None  # only a web page's address

@@ -98,6 +98,12 @@ class FakeAPI(SimpleHTTPRequestHandler):
                 200,
                 {"query": query, "mode": body["mode"], "answerable": False, "results": [HOSTILE_RESULT], "took_ms": 1},
             )
+        elif query == "linked":
+            linked = {**HOSTILE_RESULT, "source_url": "https://www.gov.cn/zhengce/content/notice.htm"}
+            status, reply = (
+                200,
+                {"query": query, "mode": body["mode"], "answerable": True, "results": [linked], "took_ms": 1},
+            )
         elif query == "invalid":
             status, reply = 422, {"error": {"code": "invalid_request", "message": "top_k: must be at most 50"}}
         else:
@@ -127,6 +133,7 @@ HOSTILE_RESULT = {
     "kind": "通知",
     "valid_until": "2020-06-30",
     "in_force": False,
+    "source_url": "javascript:window.pwned=5",
     "also_in": [
         {"passage_id": "y:1", "doc_id": "y", "citation": '《转载》<img src="y" onerror="window.pwned=3">第1条'}
     ],
@@ -338,7 +345,16 @@ def test_service_errors_escaping_and_double_submits(
     # Where and when its notice applies, and that it has expired.
     assert notice == f"{HOSTILE_RESULT['region']} · 2020-02-10 · 通知 · 已失效（2020-06-30）"
     assert root.find_elements(By.CSS_SELECTOR, "img, b, script") == []
+    assert first.find_elements(By.CSS_SELECTOR, by_testid("policyqa-source")) == []  # a javascript: URL is no link
     assert driver.execute_script("return window.pwned") is None
+
+    # A notice the corpus gives a source page for: its citation links there, in a new tab.
+    ask(root, "linked")
+    assert wait_answered(driver, root) == "found"
+    link = results(root)[0].find_element(By.CSS_SELECTOR, by_testid("policyqa-source"))
+    assert link.get_attribute("href") == "https://www.gov.cn/zhengce/content/notice.htm"
+    assert (link.get_attribute("target"), link.get_attribute("rel")) == ("_blank", "noopener noreferrer")
+    assert link.text == HOSTILE_RESULT["citation"]
 
     # A question the notices may not answer: the closest clauses, said to be only that.
     ask(root, "personal income tax")
@@ -352,4 +368,4 @@ def test_service_errors_escaping_and_double_submits(
     assert root.find_element(By.CSS_SELECTOR, by_testid("policyqa-output")).get_attribute("aria-busy") == "true"
     root.find_element(By.CSS_SELECTOR, by_testid("policyqa-input")).send_keys(Keys.ENTER)
     assert wait_answered(driver, root) == "empty"
-    assert other_origin.queries == ["not ready", "invalid", "hostile", "personal income tax", "slow"]
+    assert other_origin.queries == ["not ready", "invalid", "hostile", "linked", "personal income tax", "slow"]

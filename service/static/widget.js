@@ -107,6 +107,12 @@
     };
   }
 
+  function webUrl(value) {
+    if (typeof value !== "string") return null;
+    var url = resolveUrl(value, document.baseURI);
+    return url && (url.protocol === "https:" || url.protocol === "http:") ? url.href : null;
+  }
+
   /* A tiny element builder: attributes as an object, children as strings (text nodes) or nodes. */
   function h(tag, attrs, children) {
     var el = document.createElement(tag);
@@ -272,7 +278,7 @@
       }, [
         h("div", { className: "pqa-head" }, [
           h("span", { className: "pqa-rank", "aria-hidden": "true" }, String(rank)),
-          h("p", { className: "pqa-citation", "data-testid": "policyqa-citation" }, asText(result.citation))
+          h("p", { className: "pqa-citation", "data-testid": "policyqa-citation" }, citation(result))
         ]),
         noticeLine(result),
         highlight
@@ -285,6 +291,15 @@
         toggle,
         body
       ]);
+    }
+
+    // The citation, a link to the notice's page where the service knows one (http or https only).
+    function citation(result) {
+      var text = asText(result.citation);
+      var url = webUrl(result.source_url);
+      return url
+        ? h("a", { href: url, target: "_blank", rel: "noopener noreferrer", "data-testid": "policyqa-source" }, text)
+        : text;
     }
 
     // Where the clause's notice applies, when it was issued, what kind it is, and whether it has expired.
