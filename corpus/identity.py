@@ -50,9 +50,11 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 KINDS = (*(kind for kind, _ in _KINDS), "新闻")
 _DATE = r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"
-_VALID_UNTIL = re.compile(rf"(?:有效期|执行期限?|实施期限?|期限)[^。；;]{{0,30}}?(?:至|到|截至|截止)\s*{_DATE}")
+# Said of the notice itself (本通知, 本办法…), not of a deadline it sets (申报期限延长至2月24日).
+_ITSELF = r"本(?:通知|公告|通告|办法|意见|措施|规定|细则|方案|政策|决定)"
+_VALID_UNTIL = re.compile(rf"(?:有效期|执行期限?|实施期限?|施行期限?)[^。；;]{{0,30}}?(?:至|到|截至|截止)\s*{_DATE}")
 _VALID_FOR = re.compile(r"有效期(?:为|暂定)?\s*([0-9一二三四五六七八九十两]{1,3})\s*(个月|年)")
-_VALID_FROM = re.compile(rf"自\s*(?:{_DATE}|(?:印发|发布|公布)之日)\s*起(?:施行|执行|实施|生效)")
+_VALID_FROM = re.compile(rf"{_ITSELF}[^。；;]{{0,20}}?自\s*(?:{_DATE}|(?:印发|发布|公布)之日)\s*起(?:施行|执行|实施|生效)")
 
 
 def read_identity(

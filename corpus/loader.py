@@ -13,7 +13,7 @@ from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, notice_source_url, r
 
 DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
 # Bump when parsing changes, so that indexes built by an older parser are rebuilt (index.clauses.indexed_version).
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 
 
 class CorpusError(ValueError):

@@ -38,7 +38,7 @@ class RankingConfig:
     # ranked with ``expired_share`` of their score (below those in force), ``hide`` drops them; not when the
     # question names a year they were in force in.
     expired: str = "mark"
-    expired_share: float = 0.5
+    expired_share: float = 0.8
     # How many of the best first-stage candidates a reranker reads, and its share of their final score. Chosen
     # with the policyqa reranker on the NCP dev questions: depth 5 at 0.5 ranked as well as 20 at 0.3 (answer Hit@1
     # 0.626 both), reading a quarter of the clauses.
