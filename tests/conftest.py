@@ -42,6 +42,16 @@ def open_local(
     return index, report
 
 
+def open_notices(notices: dict[str, str], root: Path, embedder: Embedder) -> DirectoryIndex:
+    """A local index under ``root`` of notices the test wrote: doc id → text, each as ``<doc_id>.txt``."""
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for doc_id, text in notices.items():
+        (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
+    index, _ = open_local(corpus, root / "index", embedder)
+    return index
+
+
 def search(store: Readable, query: str, top_k: int = 5, mode: str = "hybrid", **filters: str | None) -> Retrieval:
     """``Retriever.search`` of ``store`` with the default ranking and no reranker."""
     return _retriever(store).search(RetrievalRequest(query, top_k, mode, Filters(**filters)))

@@ -104,11 +104,12 @@ def test_json_nested_20000_deep_is_malformed_json(failing_server: LiveServer) ->
     assert "nested more than 32 levels" in response.json()["error"]["message"]
 
 
-def test_the_widget_script_gets_the_apis_modes_and_limits_from_the_server(failing_server: LiveServer) -> None:
+def test_the_widget_script_gets_the_apis_modes_limits_and_filters_from_the_server(failing_server: LiveServer) -> None:
     script = httpx.get(f"{failing_server.url}/static/widget.js")
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
-    limits = {"modes": list(MODES), "maxTopK": MAX_TOP_K, "maxQueryChars": MAX_QUERY_CHARS}
+    filters = ["issuer", "region", "kind", "date_from", "date_to", "doc_id", "section"]
+    limits = {"modes": list(MODES), "maxTopK": MAX_TOP_K, "maxQueryChars": MAX_QUERY_CHARS, "filters": filters}
     assert f"var LIMITS = {json.dumps(limits)};" in script.text
     assert "__POLICYQA_LIMITS__" not in script.text
 

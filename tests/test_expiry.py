@@ -15,7 +15,7 @@ from retrieval import Retriever
 from retrieval.config import RankingConfig
 from retrieval.expiry import Expiry
 from retrieval.results import RetrievalRequest
-from tests.conftest import open_local
+from tests.conftest import open_notices
 
 # The same measure, once with an end that has passed and once in force.
 NOTICES = {
@@ -41,11 +41,7 @@ def test_a_notice_has_expired_once_its_end_has_passed_unless_the_question_names_
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> DirectoryIndex:
-    corpus = tmp_path_factory.mktemp("corpus")
-    for doc_id, text in NOTICES.items():
-        (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-    index, _ = open_local(corpus, tmp_path_factory.mktemp("index"), embedder)
-    return index
+    return open_notices(NOTICES, tmp_path_factory.mktemp("notices"), embedder)
 
 
 def notices(index: DirectoryIndex, question: str, **config: str) -> list[str]:

@@ -11,7 +11,7 @@ from index.embedders import Embedder
 from retrieval import Retriever
 from retrieval.config import RankingConfig
 from retrieval.results import RetrievalRequest
-from tests.conftest import open_local
+from tests.conftest import open_notices
 
 pytestmark = pytest.mark.slow
 
@@ -34,11 +34,7 @@ NOTICES = {
 
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> DirectoryIndex:
-    corpus = tmp_path_factory.mktemp("corpus")
-    for doc_id, text in NOTICES.items():
-        (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-    index, _ = open_local(corpus, tmp_path_factory.mktemp("index"), embedder)
-    return index
+    return open_notices(NOTICES, tmp_path_factory.mktemp("notices"), embedder)
 
 
 def first_notice(index: DirectoryIndex, question: str, home_region: str | None = None) -> str:
