@@ -70,7 +70,8 @@ class Retriever:
         from one snapshot of the store.
 
         ``mode`` is ``hybrid`` (both legs fused), ``bm25`` or ``dense``; ``filters`` keep one notice's
-        passages and/or those under a heading containing ``section``.
+        passages and/or those under a heading containing ``section``, and the notices of an issuer, region,
+        kind or dates of issue (``index.Filters``).
         """
         if request.mode not in MODES:
             raise ValueError(f"unknown mode {request.mode!r}; choose one of {', '.join(MODES)}")
