@@ -7,13 +7,8 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 
-from corpus import markers
-
-_SENTENCE_END = re.compile(r"[。；;：:！!？?”」)）]$")
-# A PDF line at least this share of its page's longest line is taken to wrap inside its paragraph.
-_FULL_LINE = 0.8
+from corpus.pdf_lines import join_wrapped, page_lines
 
 
 def document_text(suffix: str, raw: bytes) -> str:
@@ -40,39 +35,18 @@ def docx_text(raw: bytes) -> str:
 
 
 def pdf_text(raw: bytes) -> str:
-    """The text layer of a PDF, with lines that wrap inside a paragraph joined again."""
+    """The text layer of a PDF, with lines that wrap inside a paragraph joined again (``corpus.pdf_lines``)."""
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)  # its warnings about odd but readable files
     try:
         reader = PdfReader(io.BytesIO(raw))
         encrypted = reader.is_encrypted
-        pages = [] if encrypted else [page.extract_text() or "" for page in reader.pages]
+        pages = [] if encrypted else [page_lines(page) for page in reader.pages]
     except Exception as exc:  # as for .docx: whatever breaks in a damaged file is the file's fault
         raise ValueError(f"is not a readable PDF ({type(exc).__name__}: {exc})") from exc
     if encrypted:
         raise ValueError("is an encrypted PDF; save it without a password first")
-    if not any(page.strip() for page in pages):
+    if not any(pages):
         raise ValueError("is a PDF without a text layer (a scanned page needs OCR before it can be indexed)")
-    return "\n".join(_rejoin(page) for page in pages)
-
-
-def _rejoin(page: str) -> str:
-    """Join the lines of a page that wrap mid-paragraph: a full-width line that ends without punctuation
-    and is no title, followed by a line that opens with no numbering marker."""
-    lines = [line.strip() for line in page.splitlines() if line.strip()]
-    widest = max((len(line) for line in lines), default=0)
-    out: list[list[str]] = []
-    for line in lines:
-        previous = out[-1][-1] if out else ""
-        wraps = (
-            len(previous) >= _FULL_LINE * widest
-            and not _SENTENCE_END.search(previous)
-            and markers.notice_title(previous) is None
-            and markers.parse_marker(line) is None
-        )
-        if out and wraps:
-            out[-1].append(line)
-        else:
-            out.append([line])
-    return "\n".join("".join(paragraph) for paragraph in out)
+    return join_wrapped(pages)
