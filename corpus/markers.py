@@ -198,8 +198,9 @@ def heading_phrase(text: str, limit: int = TITLE_MAX_CHARS) -> str:
 
 
 def has_body_after_lead(text: str) -> bool:
-    """True when ``text`` says more than its lead phrase, i.e. it is a clause and not just a heading."""
+    """True when ``text`` says more than its lead phrase, i.e. it is a clause and not just a heading: a sentence
+    after its lead phrase, or one whole sentence that is no title (本通知自印发之日起施行，有效期至…。)."""
     match = _SENTENCE_END.search(text)
     if match is None:
         return len(text) > TITLE_MAX_CHARS
-    return bool(text[match.end() :].strip())
+    return bool(text[match.end() :].strip()) or not lead_phrase(text)

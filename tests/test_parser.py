@@ -8,6 +8,7 @@ import pytest
 
 from corpus import Notice, load_notice
 from corpus.markers import parse_marker, to_int
+from corpus.parser import parse_notice
 from tests.conftest import DOC_ID, NOTICE
 
 
@@ -145,3 +146,19 @@ def test_decimal_numbers_and_dates_are_not_markers() -> None:
     assert parse_marker("2020年1月22日") is None
     assert to_int("一百零五") == 105
     assert to_int("二〇二〇") == 2020
+
+
+def test_a_numbered_sentence_that_is_no_title_is_a_clause_not_a_heading() -> None:
+    text = (
+        "关于做好复工复产工作的通知\n各区县：\n一、总体要求\n为做好工作，现通知如下。\n"
+        "二、对纳税人运输重点保障物资取得的收入，免征增值税。\n保障物资的具体范围，由发展改革部门确定。\n"
+        "三、本通知自印发之日起施行，有效期至2022年12月31日。\n"
+    )
+    passages = parse_notice("n", text, "n.txt", None)[1]
+    by_id = {passage.passage_id: passage for passage in passages}
+    assert (
+        by_id["n:2"].text
+        == "二、对纳税人运输重点保障物资取得的收入，免征增值税。\n保障物资的具体范围，由发展改革部门确定。"
+    )
+    assert by_id["n:3"].text == "三、本通知自印发之日起施行，有效期至2022年12月31日。"
+    assert by_id["n:1.p1"].section_path == ("一、总体要求",)  # a title stays a heading
