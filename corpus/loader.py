@@ -9,11 +9,18 @@ from pathlib import Path
 
 from corpus.models import Document, Passage
 from corpus.parser import parse_notice
-from corpus.reader import NOTICE_SUFFIXES, NoticeFileError, notice_source_url, read_notice_text, source_url_file
+from corpus.reader import (
+    NOTICE_SUFFIXES,
+    SIDECAR_SUFFIX,
+    NoticeFileError,
+    notice_source_url,
+    read_notice_text,
+    source_url_file,
+)
 
 DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
 # Bump when parsing changes, so that indexes built by an older parser are rebuilt (index.clauses.indexed_version).
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 
 class CorpusError(ValueError):
@@ -43,38 +50,66 @@ class Corpus:
 
 
 def notice_files(corpus_dir: Path) -> list[Path]:
-    """The notice files (.txt, .html, .htm) directly inside ``corpus_dir``, sorted by name."""
-    if not corpus_dir.is_dir():
-        raise CorpusError(f"{corpus_dir}: corpus directory does not exist")
-    files = sorted(p for p in corpus_dir.iterdir() if p.is_file() and p.suffix.lower() in NOTICE_SUFFIXES)
+    """The notice files (``NOTICE_SUFFIXES``) in ``corpus_dir`` and its subfolders, sorted by document id;
+    hidden files and folders (``.name``, such as uploads being staged) are not part of the corpus."""
+    files = sorted((p for p in corpus_paths(corpus_dir) if p.suffix.lower() in NOTICE_SUFFIXES), key=str)
     if not files:
         raise CorpusError(f"{corpus_dir}: contains no notice files ({', '.join('*' + s for s in NOTICE_SUFFIXES)})")
     return files
 
 
-def load_notice(path: Path) -> Notice:
-    """Read and parse one notice file; raise NoticeFileError naming the file if it is not a usable notice."""
+def corpus_paths(corpus_dir: Path) -> list[Path]:
+    """Every file of the corpus directory and its subfolders but hidden ones."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"{corpus_dir}: corpus directory does not exist")
+    return [
+        path
+        for path in corpus_dir.rglob("*")
+        if path.is_file() and not any(part.startswith(".") for part in path.relative_to(corpus_dir).parts)
+    ]
+
+
+def unsupported_files(corpus_dir: Path) -> list[NoticeFileError]:
+    """An error for each file in the corpus that is neither a notice nor a notice's source URL sidecar
+    (.doc, .wps, .xls…), so that none is left out without a word."""
+    return [
+        NoticeFileError(path, f"is not in a format policyqa reads: save it as {', '.join(NOTICE_SUFFIXES)}")
+        for path in sorted(corpus_paths(corpus_dir), key=str)
+        if path.suffix.lower() not in NOTICE_SUFFIXES and not path.name.lower().endswith(SIDECAR_SUFFIX)
+    ]
+
+
+def doc_id_of(corpus_dir: Path, path: Path) -> str:
+    """A notice file's document id: its path in the corpus without the suffix, folders joined by ``/``
+    (``beijing/traffic-2020``), so that ids stay unique across folders; a file at the top is its stem."""
+    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+
+
+def load_notice(path: Path, doc_id: str | None = None) -> Notice:
+    """Read and parse one notice file as ``doc_id`` (default: the file's stem); raise NoticeFileError naming the
+    file if it is not a usable notice."""
     text = read_notice_text(path)
-    document, passages = parse_notice(path.stem, text, path.name, notice_source_url(path))
+    document, passages = parse_notice(doc_id or path.stem, text, path.name, notice_source_url(path))
     if not passages:
         raise NoticeFileError(path, "has text but no clause could be found in it")
     return Notice(document, passages, file_fingerprint(path))
 
 
 def load_corpus(corpus_dir: Path, doc_ids: Collection[str] | None = None) -> Corpus:
-    """Parse every notice file in ``corpus_dir`` (or only those of ``doc_ids``, the files' stems);
+    """Parse every notice file in ``corpus_dir`` and its subfolders (or only those of ``doc_ids``, see ``doc_id_of``);
     a bad file is reported in ``errors``, never half-read."""
     corpus = Corpus()
     seen: dict[str, Path] = {}
     for path in notice_files(corpus_dir):
-        if doc_ids is not None and path.stem not in doc_ids:
+        doc_id = doc_id_of(corpus_dir, path)
+        if doc_ids is not None and doc_id not in doc_ids:
             continue
-        if path.stem in seen:
-            corpus.errors.append(NoticeFileError(path, f"has the same document id as {seen[path.stem].name}"))
+        if doc_id in seen:
+            corpus.errors.append(NoticeFileError(path, f"has the same document id as {seen[doc_id].name}"))
             continue
         try:
-            corpus.notices.append(load_notice(path))
-            seen[path.stem] = path
+            corpus.notices.append(load_notice(path, doc_id))
+            seen[doc_id] = path
         except NoticeFileError as exc:
             corpus.errors.append(exc)
     return corpus
@@ -96,8 +131,9 @@ def notice_fingerprints(corpus_dir: Path) -> dict[str, str]:
     has, so that it is loaded, and the clash reported."""
     fingerprints: dict[str, str] = {}
     for path in notice_files(corpus_dir):
+        doc_id = doc_id_of(corpus_dir, path)
         fingerprint = file_fingerprint(path)
-        if path.stem in fingerprints:
-            fingerprint = hashlib.sha256((fingerprints[path.stem] + fingerprint).encode()).hexdigest()
-        fingerprints[path.stem] = fingerprint
+        if doc_id in fingerprints:
+            fingerprint = hashlib.sha256((fingerprints[doc_id] + fingerprint).encode()).hexdigest()
+        fingerprints[doc_id] = fingerprint
     return fingerprints

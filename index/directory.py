@@ -30,6 +30,8 @@ class DirectoryIndex(Index):
     A snapshot is the build served when it was taken, so a switch never mixes two.
     """
 
+    mirrors_corpus = True
+
     def __init__(self, store: IndexStore, embedder: Embedder, served: LocalIndex | None = None) -> None:
         self.store = store
         self.embedder = embedder

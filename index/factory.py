@@ -42,12 +42,10 @@ class IndexConfig:
 
 
 class OpenedStore(NamedTuple):
-    """A store just opened, its name for reports, and whether it holds exactly the corpus directory (so that
-    notices whose files are gone always leave it) or may be shared with other corpora."""
+    """A store just opened, and its name for reports."""
 
     index: Index
     location: str
-    mirrors_corpus: bool
 
 
 def open_index(
@@ -57,10 +55,12 @@ def open_index(
     build: bool | None = None,
     prune: bool = False,
     embedder: Embedder | None = None,
+    strict: bool = False,
 ) -> tuple[Index, IndexReport]:
     """The index ``config`` describes, opened and brought up to date as the module docstring says.
 
-    ``force`` re-ingests every notice whatever its state. ``embedder`` stands in for the one ``config``
+    ``force`` re-ingests every notice whatever its state; ``strict`` writes nothing if any file is left out
+    (``sync_index``). ``embedder`` stands in for the one ``config``
     names (one already loaded, or wrapped). A local index with nothing usable in it (none built, another
     embedder's, damaged) is rebuilt when building is allowed, and refused otherwise."""
     started = time.perf_counter()
@@ -70,10 +70,12 @@ def open_index(
     allowed = config.auto_build if build is None else build
     if config.backend not in STORES:
         raise ValueError(f"unknown backend {config.backend!r}; choose one of {', '.join(STORES)}")
-    index, location, mirrors_corpus = STORES[config.backend](config, embedder, allowed)
-    prune = prune or mirrors_corpus
+    index, location = STORES[config.backend](config, embedder, allowed)
+    prune = prune or index.mirrors_corpus
     try:
-        action, errors = sync_index(index, config.corpus_dir, force, prune, progress) if allowed else ("loaded", [])
+        action, errors = (
+            sync_index(index, config.corpus_dir, force, prune, progress, strict) if allowed else ("loaded", [])
+        )
     except BaseException:
         index.close()
         raise
@@ -84,7 +86,7 @@ def _open_directory(config: IndexConfig, embedder: Embedder, build_allowed: bool
     """The local index directory's current build; one with nothing usable in it is opened empty when it may be
     built (and refused otherwise)."""
     index = DirectoryIndex.open(config.index_dir, embedder, empty_if_unusable=build_allowed)
-    return OpenedStore(index, str(config.index_dir), mirrors_corpus=True)
+    return OpenedStore(index, str(config.index_dir))
 
 
 def _open_postgres(config: IndexConfig, embedder: Embedder, build_allowed: bool) -> OpenedStore:
@@ -99,7 +101,7 @@ def _open_postgres(config: IndexConfig, embedder: Embedder, build_allowed: bool)
         index = PostgresIndex(str(config.database_url), embedder, embedding_cache=config.index_dir / "embeddings")
     except psycopg.OperationalError as exc:
         raise ConnectionError(f"cannot use the {location}: {exc}".strip()) from exc
-    return OpenedStore(index, location, mirrors_corpus=False)
+    return OpenedStore(index, location)
 
 
 STORES: dict[str, Callable[[IndexConfig, Embedder, bool], OpenedStore]] = {

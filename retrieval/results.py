@@ -12,13 +12,15 @@ MODES = ("hybrid", "bm25", "dense")
 
 
 class RetrievalRequest(NamedTuple):
-    """A question, how many clauses to return, which legs rank them, what to keep, and whether to rerank."""
+    """A question, how many clauses to return, which legs rank them, what to keep, whether to rerank, and the
+    conversation's earlier questions (oldest first), against which an elliptical follow-up is resolved."""
 
     query: str
     top_k: int = 5
     mode: str = "hybrid"
     filters: Filters = Filters()
     rerank: bool = True  # with a reranker configured; False ranks as the first stage alone
+    history: tuple[str, ...] = ()
 
 
 class Hit(NamedTuple):
@@ -34,9 +36,11 @@ class Hit(NamedTuple):
 
 
 class Retrieval(NamedTuple):
-    """The clauses that best answer a question, best first, and whether the notices answer it at all."""
+    """The clauses that best answer a question, best first, whether the notices answer it at all, and the question
+    searched: the one asked, or a follow-up completed from the earlier questions (retrieval/followup.py)."""
 
     hits: list[Hit]
     evidence: Evidence
     answerable: bool
     took_ms: float
+    searched: str

@@ -4,6 +4,9 @@ A store (index/contract.py) hands out a snapshot holding each leg's raw scores a
 everything a question's answer is made of is decided here, from a ``RankingConfig``, so two stores over
 the same notices rank alike and a new store or reranker changes nothing in this file.
 
+0. Follow-ups: with the conversation's earlier questions, an elliptical follow-up is completed from them
+   (retrieval/followup.py); the completed question and the follow-up as asked are each ranked through step 2, and
+   each candidate keeps half of each ranking's score.
 1. Candidates: BM25 over the question's jieba terms (``bm25``), and the nearest passages by vector, each
    scored with its closest window (``dense``); ``RankingConfig.candidates`` deep.
 2. Fusion (hybrid mode): the legs' min-max normalised scores, weighted, and the notice's own BM25 share
@@ -36,6 +39,7 @@ from retrieval.answerability import Evidence, is_answerable, term_coverage
 from retrieval.config import RankingConfig
 from retrieval.copies import copy_key, near_copies
 from retrieval.expiry import Expiry
+from retrieval.followup import resolve
 from retrieval.fusion import weighted
 from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
 from retrieval.jurisdiction import Jurisdiction
@@ -71,20 +75,24 @@ class Retriever:
 
         ``mode`` is ``hybrid`` (both legs fused), ``bm25`` or ``dense``; ``filters`` keep one notice's
         passages and/or those under a heading containing ``section``, and the notices of an issuer, region,
-        kind or dates of issue (``index.Filters``).
+        kind or dates of issue (``index.Filters``). With ``history``, an elliptical follow-up is first completed
+        from the earlier questions (``Retrieval.searched``).
         """
         if request.mode not in MODES:
             raise ValueError(f"unknown mode {request.mode!r}; choose one of {', '.join(MODES)}")
         if request.top_k < 1:
             raise ValueError(f"top_k must be at least 1, got {request.top_k}")
         started = time.perf_counter()
+        asked = request
+        request = request._replace(query=resolve(request.query, request.history))
         with self.store.reading() as snapshot:
-            query_terms = snapshot.tokenizer.tokenize(request.query)
-            runs = self._candidates(snapshot, request, query_terms)
-            scored = self._first_stage(snapshot, runs, query_terms, request.mode)
-            if request.mode == "hybrid":
-                self._add_place(snapshot, scored, request.query)
-            self._demote_expired(snapshot, scored, request.query)
+            query_terms, runs, scored = self._scored(snapshot, request)
+            if request.query != asked.query:
+                # A completed follow-up also carries the earlier question's words, which pull towards the clause that
+                # answered it: the follow-up as asked ranks beside it, half and half.
+                asked_terms, _, scored_as_asked = self._scored(snapshot, asked)
+                scored = _halves(scored, scored_as_asked)
+                query_terms = list(dict.fromkeys(query_terms + asked_terms))
             order = _best_first(scored)
             rerank_top = None
             if self.reranker is not None and request.rerank and order:
@@ -92,7 +100,20 @@ class Retriever:
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
             evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
-        return Retrieval(hits, evidence, is_answerable(evidence, self.thresholds), took_ms)
+        return Retrieval(hits, evidence, is_answerable(evidence, self.thresholds), took_ms, request.query)
+
+    def _scored(
+        self, snapshot: Snapshot, request: RetrievalRequest
+    ) -> tuple[list[str], dict[str, Scores], dict[str, Parts]]:
+        """The question's terms, each leg's candidates, and each candidate's first-stage score as its parts, with the
+        place and expiry applied."""
+        query_terms = snapshot.tokenizer.tokenize(request.query)
+        runs = self._candidates(snapshot, request, query_terms)
+        scored = self._first_stage(snapshot, runs, query_terms, request.mode)
+        if request.mode == "hybrid":
+            self._add_place(snapshot, scored, request.query)
+        self._demote_expired(snapshot, scored, request.query)
+        return query_terms, runs, scored
 
     def highlight(self, passage: Passage, query: str) -> str:
         """The sentences of ``passage`` that best answer ``query``, as they stand in it."""
@@ -259,6 +280,17 @@ def _passages(snapshot: Snapshot, keys: list[str]) -> Iterator[tuple[str, Passag
     for key in keys:
         if (passage := snapshot.get_passage(key)) is not None:
             yield key, passage
+
+
+def _halves(first: dict[str, Parts], second: dict[str, Parts]) -> dict[str, Parts]:
+    """Each candidate of either ranking with half its part of each stage in each (none where it is not a candidate)."""
+    halves: dict[str, Parts] = {}
+    for scored in (first, second):
+        for key, parts in scored.items():
+            mine = halves.setdefault(key, {})
+            for stage, part in parts.items():
+                mine[stage] = mine.get(stage, 0.0) + part / 2
+    return halves
 
 
 def _best_first(scored: dict[str, Parts]) -> list[str]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import datetime
+import os
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +16,9 @@ from corpus import CorpusError
 from index import Index, IndexBuildError, IndexMismatchError, IndexReport
 from index.factory import open_index
 from retrieval import MODES, Retriever, make_reranker
+from service.editors_report import build_report
 from service.log import configure_logging
+from service.question_log import log_files, read_records, utc_now
 from service.schemas import MAX_TOP_K, SearchFilters, SearchRequest
 from service.search import answer
 from service.settings import Settings
@@ -22,6 +27,11 @@ from service.settings import Settings
 UNANSWERABLE_NOTE = (
     "The indexed notices may not answer this question directly. The closest clauses follow, for reference only:"
 )
+
+
+# `policyqa index` indexed every usable notice but left out files it names (1 is an error: nothing was done).
+EXIT_DONE_WITH_REJECTS = 2
+WORKER_APP = "service.app:worker_app"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
         help="PostgreSQL backend: also remove the notices whose files are no longer in the corpus "
         "(a local index always holds exactly the corpus)",
     )
+    index.add_argument(
+        "--strict",
+        action="store_true",
+        help="write nothing if any file is left out (not a usable notice, or not a format policyqa reads)",
+    )
     index.set_defaults(run=_index)
 
     search = commands.add_parser("search", parents=[common], help="rank the clauses that answer a question")
@@ -83,6 +98,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--out", type=Path, default=Path("eval/results"), help="where to write the report")
     evaluate.set_defaults(run=_eval)
 
+    report = commands.add_parser(
+        "report", help="the questions asked most often that went unanswered, or whose answer did not help"
+    )
+    report.add_argument("--days", type=_positive, default=7, help="over the last N days (default 7)")
+    report.add_argument("--top", type=_positive, default=20, help="at most K questions a list (default 20)")
+    report.set_defaults(run=_editors_report, corpus=None, index_dir=None)
+
     serve = commands.add_parser("serve", parents=[common], help="serve the HTTP API")
     serve.add_argument("--host", help="address to listen on (default: POLICYQA_HOST or 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: POLICYQA_PORT or 8000)")
@@ -94,6 +116,8 @@ def _report(index: Index, report: IndexReport) -> None:
     for error in report.errors:
         print(f"not indexed: {error}", file=sys.stderr)
     what = {"loaded": "index is up to date", "built": "built index", "kept": "kept the earlier index"}[report.action]
+    if report.errors:
+        what += f" ({len(report.errors)} file(s) left out)"
     counts = index.document_counts()
     print(
         f"{what}: {len(counts)} notice(s), {sum(count for _, count in counts)} passages, "
@@ -115,9 +139,13 @@ _FILTERS = {
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     config = settings.index_config()
-    index, report = open_index(config, force=args.force, progress=sys.stderr.isatty(), build=True, prune=args.prune)
+    index, report = open_index(
+        config, force=args.force, progress=sys.stderr.isatty(), build=True, prune=args.prune, strict=args.strict
+    )
     _report(index, report)
-    return 1 if report.errors else 0
+    if not report.errors:
+        return 0
+    return 1 if args.strict else EXIT_DONE_WITH_REJECTS
 
 
 def _retriever(settings: Settings, index: Index) -> Retriever:
@@ -131,7 +159,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)
-    response = answer(_retriever(settings, index), request)
+    response = answer(_retriever(settings, index), request, uuid.uuid4().hex)
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0
@@ -209,16 +237,50 @@ def _eval_dataset(args: argparse.Namespace, settings: Settings, modes: list[str]
     return 0
 
 
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of at least 1")
+    return int(value)
+
+
+def _editors_report(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.log_questions:
+        print("policyqa: question logging is off (POLICYQA_LOG_QUESTIONS=false)", file=sys.stderr)
+    files = log_files(settings.question_log_dir) if settings.question_log_dir.is_dir() else []
+    if not files:
+        print(
+            f"policyqa: no question log in {settings.question_log_dir} (POLICYQA_QUESTION_LOG_DIR): "
+            "the service has logged no question there",
+            file=sys.stderr,
+        )
+        return 1
+    since = utc_now() - datetime.timedelta(days=args.days)
+    print("\n".join(build_report(read_records(files), since, args.top).lines()))
+    return 0
+
+
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
     from service.app import create_app
     from service.server import server_config
 
     host, port = args.host or settings.host, args.port or settings.port
-    app = create_app(settings.model_copy(update={"host": host, "port": port}))
+    settings = settings.model_copy(update={"host": host, "port": port})
     # The app logs each request with its id; uvicorn's own access log would repeat it without.
-    uvicorn.Server(server_config(app, settings, host, port, access_log=False, log_config=None)).run()
+    options: dict[str, Any] = {"access_log": False, "log_config": None}
+    if settings.workers == 1:
+        uvicorn.Server(server_config(create_app(settings), settings, host, port, **options)).run()
+        return 0
+    if settings.auto_build:  # once, here, rather than by every worker at once
+        index, report = open_index(settings.index_config())
+        _report(index, report)
+        index.close()
+    # Each worker makes its app from the environment's settings: the command line's go there too.
+    os.environ.update(POLICYQA_CORPUS_DIR=str(settings.corpus_dir), POLICYQA_INDEX_DIR=str(settings.index_dir))
+    config = server_config(WORKER_APP, settings, host, port, factory=True, workers=settings.workers, **options)
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
     return 0
 
 

@@ -8,14 +8,21 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from index import Index
+from index.progress import embedding_status
 from retrieval import Retriever
 from service.errors import NotReady
-from service.middleware import API_KEY_HEADER
+from service.metrics import Metrics
+from service.middleware import ADMIN_KEY_HEADER, API_KEY_HEADER
+from service.question_log import QuestionLog
 from service.state import ServiceState
 
-# Documents the API key in OpenAPI; the key itself is checked by APIKeyGuard, before the rate limit's count.
+# Document the keys in OpenAPI; the keys themselves are checked by KeyGuard, before the rate limit's count.
 API_KEY_SCHEME = Security(
     APIKeyHeader(name=API_KEY_HEADER, auto_error=False, description="Required when POLICYQA_API_KEY is set.")
+)
+
+ADMIN_KEY_SCHEME = Security(
+    APIKeyHeader(name=ADMIN_KEY_HEADER, auto_error=False, description="The admin API's key, POLICYQA_ADMIN_KEY.")
 )
 
 
@@ -41,8 +48,23 @@ def get_retriever(state: StateDep) -> Retriever:
 
 
 def _not_ready(state: ServiceState) -> NotReady:
-    return NotReady(state.load_error or "the index is still loading; retry shortly", headers={"Retry-After": "2"})
+    if state.load_error:
+        return NotReady(state.load_error, headers={"Retry-After": "2"})
+    building = embedding_status()
+    being_built = f" (being built: {building})" if building else ""
+    return NotReady(f"the index is still loading{being_built}; retry shortly", headers={"Retry-After": "2"})
+
+
+def get_metrics(request: Request) -> Metrics:
+    return request.app.state.metrics
+
+
+def get_question_log(request: Request) -> QuestionLog | None:
+    """The question log; None when questions are not logged (POLICYQA_LOG_QUESTIONS=false)."""
+    return request.app.state.question_log
 
 
 IndexDep = Annotated[Index, Depends(get_index)]
 RetrieverDep = Annotated[Retriever, Depends(get_retriever)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+QuestionLogDep = Annotated[QuestionLog | None, Depends(get_question_log)]

@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests, errors and latency, by endpoint and search mode."""
+"""Prometheus metrics: requests, errors and latency, by endpoint and search mode; searches the notices may not
+answer, and feedback."""
 
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ class Metrics:
             "policyqa_request_duration_seconds", "Time to answer a request.", labels, buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )  # fmt: skip
+        self.unanswerable = Counter(
+            "policyqa_unanswerable_total", "Searches answered with answerable: false.", registry=self.registry
+        )
+        self.feedback = Counter(
+            "policyqa_feedback_total", "Feedback on answers, by whether they helped.", ("helpful",),
+            registry=self.registry,
+        )  # fmt: skip
+        for helpful in (True, False):  # both series from the start, so that a rate over them is defined
+            self.feedback.labels(_label(helpful))
 
     def observe(self, endpoint: str, mode: str, status: int, seconds: float) -> None:
         """Record one answered request."""
@@ -34,6 +44,19 @@ class Metrics:
             self.errors.labels(endpoint, mode, str(status)).inc()
         self.latency.labels(endpoint, mode).observe(seconds)
 
+    def searched(self, answerable: bool) -> None:
+        """Record a search's answer: counted when the notices may not answer it."""
+        if not answerable:
+            self.unanswerable.inc()
+
+    def feedback_received(self, helpful: bool) -> None:
+        """Record feedback on an answer."""
+        self.feedback.labels(_label(helpful)).inc()
+
     def render(self) -> bytes:
         """The metrics in Prometheus's text format."""
         return generate_latest(self.registry)
+
+
+def _label(helpful: bool) -> str:
+    return "true" if helpful else "false"

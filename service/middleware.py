@@ -21,7 +21,6 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import (
@@ -34,16 +33,21 @@ from service.errors import (
     error_response,
 )
 from service.metrics import Metrics
+from service.schemas import REQUEST_ID_PATTERN
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 log = logging.getLogger("policyqa.access")
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID = re.compile(REQUEST_ID_PATTERN)
 # No request of this API nests deeper; Python's JSON parser gives up (RecursionError) near 1,000.
 MAX_JSON_DEPTH = 32
 _OPENERS = re.compile(r"[\[{]")
-_API_PREFIX = "/v1/"
+API_PREFIX = "/v1/"
+ADMIN_PREFIX = "/v1/admin/"
 API_KEY_HEADER = "X-API-Key"
+ADMIN_KEY_HEADER = "X-Admin-Key"
+JSON = "application/json"
+MULTIPART = "multipart/form-data"  # an uploaded notice file
 
 
 class RequestContext:
@@ -112,29 +116,50 @@ class HeadAsGet:
 
 
 class JSONRefusalCORS(CORSMiddleware):
-    """Starlette's CORS middleware, with a refused preflight answered in the API's error shape."""
-
-    def preflight_response(self, request_headers: Headers) -> Response:
-        response = super().preflight_response(request_headers)
-        if response.status_code != 400:
-            return response
-        headers = {name: value for name, value in response.headers.items() if name.startswith("access-control-")}
-        return error_response(400, "cors_refused", bytes(response.body).decode(), headers)
-
-
-class APIKeyGuard:
-    """When an API key is configured, ``/v1/`` requests must send it in the ``X-API-Key`` header."""
-
-    def __init__(self, app: ASGIApp, api_key: str) -> None:
-        self.app = app
-        self.api_key = api_key.encode()
+    """Starlette's CORS middleware, with a refused preflight answered in the API's error shape and logged with its
+    origin and path: a browser shows the page's visitor only that the service is unavailable."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(_API_PREFIX):
-            sent = Headers(scope=scope).get(API_KEY_HEADER.lower(), "").encode()
-            if not hmac.compare_digest(sent, self.api_key):
-                message = f"send a valid API key in the {API_KEY_HEADER} header"
-                await error_response(401, "unauthorized", message)(scope, receive, send)
+        headers = Headers(scope=scope) if scope["type"] == "http" else Headers()
+        origin = headers.get("origin")
+        # Starlette's own test for a preflight, made here to know the request's path when refusing one.
+        if origin is None or scope["method"] != "OPTIONS" or "access-control-request-method" not in headers:
+            await super().__call__(scope, receive, send)
+            return
+        response = self.preflight_response(headers)
+        if response.status_code == 400:
+            reason = bytes(response.body).decode()  # Disallowed CORS origin, method, headers
+            advice = "" if self.is_allowed_origin(origin) else "; add it to POLICYQA_CORS_ORIGINS to serve that page"
+            log.warning("refused a CORS preflight from origin %s for %s: %s%s", origin, scope["path"], reason, advice)
+            cors = {name: value for name, value in response.headers.items() if name.startswith("access-control-")}
+            response = error_response(400, "cors_refused", reason, cors)
+        await response(scope, receive, send)
+
+
+class KeyGuard:
+    """Requests under ``prefix`` (but not under ``exempt``, which has a key of its own) must send ``key`` in the
+    ``header`` header: the public API key on ``/v1/``, the admin key on ``/v1/admin/``. Checked before any body
+    is read."""
+
+    def __init__(self, app: ASGIApp, key: str, header: str, prefix: str, exempt: str | None = None) -> None:
+        self.app = app
+        self.key = key.encode()
+        self.header = header
+        self.prefix = prefix
+        self.exempt = exempt
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if (
+            scope["type"] == "http"
+            and path.startswith(self.prefix)
+            and not (self.exempt and path.startswith(self.exempt))
+        ):
+            sent = Headers(scope=scope).get(self.header.lower(), "").encode()
+            if not hmac.compare_digest(sent, self.key):
+                await error_response(401, "unauthorized", f"send a valid key in the {self.header} header")(
+                    scope, receive, send
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -150,7 +175,7 @@ class RateLimit:
         self.limiter = MovingWindowRateLimiter(MemoryStorage())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(_API_PREFIX):
+        if scope["type"] == "http" and scope["path"].startswith(API_PREFIX):
             client = (scope.get("client") or ("unknown",))[0]
             if not self.limiter.hit(self.rate, client):
                 reset = self.limiter.get_window_stats(self.rate, client).reset_time
@@ -182,80 +207,98 @@ class BodyGuard:
     body an endpoint takes is judged. It must be JSON in UTF-8 and at most ``max_bytes`` (a larger one is refused as
     soon as it is known to be larger, without reading the rest); it may pause for ``timeout`` seconds at most, and
     must be whole within ``deadline`` seconds of the request's start (else 408: a trickle, a short Content-Length).
+    An endpoint that takes an uploaded file takes multipart/form-data instead, of at most ``max_upload_bytes``
+    within ``upload_deadline`` seconds.
     Refusals are raised as APIErrors, for the app's handler to answer."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float, deadline: float) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        timeout: float,
+        deadline: float,
+        max_upload_bytes: int,
+        upload_deadline: float,
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.limits = {JSON: (max_bytes, deadline), MULTIPART: (max_upload_bytes, upload_deadline)}
         self.timeout = timeout
-        self.deadline = deadline
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        deadline = asyncio.get_running_loop().time() + self.deadline
+        started = asyncio.get_running_loop().time()
         read = False
 
         async def receive_checked() -> Message:
             nonlocal read
-            if read or not _takes_json(scope):  # a route without a body receives only to hear of a disconnect
+            media_type = _body_media_type(scope)
+            if read or media_type is None:  # a route without a body receives only to hear of a disconnect
                 return await receive()
             read = True
-            return await self._read(Headers(scope=scope), receive, deadline)
+            return await self._read(Headers(scope=scope), receive, started, media_type)
 
         await self.app(scope, receive_checked, send)
 
-    async def _read(self, headers: Headers, receive: Receive, deadline: float) -> Message:
+    async def _read(self, headers: Headers, receive: Receive, started: float, media_type: str) -> Message:
         """The whole body as one message once it has passed every check, or the client's disconnect."""
-        self._check_headers(headers)
+        max_bytes, within = self.limits[media_type]
+        self._check_headers(headers, media_type, max_bytes)
         loop = asyncio.get_running_loop()
         body = bytearray()
         more = True
         while more:
-            remaining = deadline - loop.time()
+            remaining = started + within - loop.time()
             try:
                 message = await asyncio.wait_for(receive(), min(self.timeout, remaining))
             except TimeoutError:
-                raise self._too_slow(whole=remaining <= self.timeout) from None
+                raise self._too_slow(within if remaining <= self.timeout else None) from None
             if message["type"] == "http.disconnect":
                 return message
             body += message.get("body", b"")
             more = message.get("more_body", False)
-            if len(body) > self.max_bytes:
-                raise self._too_large()
-        _check_text(body)
+            if len(body) > max_bytes:
+                raise _too_large(max_bytes)
+        if media_type == JSON:
+            _check_text(body)
         return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-    def _check_headers(self, headers: Headers) -> None:
-        media_type, _, params = headers.get("content-type", "").partition(";")
-        if media_type.strip().lower() != "application/json":
-            raise UnsupportedMediaType("send the request body as application/json")
+    @staticmethod
+    def _check_headers(headers: Headers, media_type: str, max_bytes: int) -> None:
+        sent, _, params = headers.get("content-type", "").partition(";")
+        if sent.strip().lower() != media_type:
+            raise UnsupportedMediaType(f"send the request body as {media_type}")
         charset = re.search(r"charset\s*=\s*\"?([\w-]+)", params, re.IGNORECASE)
-        if charset and charset.group(1).lower() not in ("utf-8", "utf8"):
+        if media_type == JSON and charset and charset.group(1).lower() not in ("utf-8", "utf8"):
             raise UnsupportedMediaType(f"send the body in UTF-8, not {charset.group(1)}")
         length = headers.get("content-length")
         if length is not None:
             if not length.isdigit():
                 raise APIError(f"Content-Length {length!r} is not a number")
-            if int(length) > self.max_bytes:
-                raise self._too_large()
+            if int(length) > max_bytes:
+                raise _too_large(max_bytes)
 
-    def _too_large(self) -> PayloadTooLarge:
-        return PayloadTooLarge(f"the request body is larger than {self.max_bytes} bytes")
-
-    def _too_slow(self, whole: bool) -> RequestTimeout:
-        if whole:
-            message = f"the request body did not arrive whole within {self.deadline:g}s"
+    def _too_slow(self, deadline: float | None) -> RequestTimeout:
+        """408 for a body that did not arrive whole within ``deadline`` seconds, or (None) that paused too long."""
+        if deadline is not None:
+            message = f"the request body did not arrive whole within {deadline:g}s"
         else:
             message = f"the request body paused for over {self.timeout:g}s"
         return RequestTimeout(message, {"Connection": "close"})
 
 
-def _takes_json(scope: Scope) -> bool:
-    """Whether the request has been routed to an endpoint that takes a JSON body."""
+def _too_large(max_bytes: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"the request body is larger than {max_bytes} bytes")
+
+
+def _body_media_type(scope: Scope) -> str | None:
+    """The media type of the body the endpoint the request was routed to takes (JSON, or a multipart upload of a
+    file), or None if it takes none."""
     route = scope.get("route")
-    return isinstance(route, APIRoute) and route.body_field is not None
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return None
+    return MULTIPART if getattr(route.body_field.field_info, "media_type", JSON) == MULTIPART else JSON
 
 
 def _check_text(body: bytearray) -> None:

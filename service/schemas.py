@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from corpus.identity import KINDS
 from corpus.models import Document, Identity, Passage
@@ -17,6 +18,9 @@ from retrieval import MODES, Hit, RetrievalRequest
 Mode = Literal[MODES]  # type: ignore[valid-type]  # the one list, retrieval.MODES
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 50
+# The X-Request-ID a caller may send, which the service then answers with (else it makes one).
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+MAX_COMMENT_CHARS = 1000
 
 
 # Whitespace and control characters (str.isspace's and Unicode's Cc), written for JSON Schema's regular expressions
@@ -56,6 +60,17 @@ QueryText = Annotated[
     ),
 ]
 TopK = Annotated[int, Field(ge=1, le=MAX_TOP_K, description="How many clauses to return.")]
+MAX_HISTORY = 10
+History = Annotated[
+    list[QueryText],
+    Field(
+        max_length=MAX_HISTORY,
+        description=f"The conversation's earlier questions, oldest first (at most {MAX_HISTORY}, each limited as the "
+        "query is). An elliptical follow-up (那个体工商户呢？, 需要什么材料？) is completed from them before it is searched; a "
+        "question that names its own subject is searched as asked.",
+        examples=[["疫情期间中小微企业的社保单位缴费部分能免多久？"]],
+    ),
+]
 
 
 def _known_region(value: str | None) -> str | None:
@@ -115,11 +130,12 @@ class SearchRequest(BaseModel):
     mode: Mode = Field("hybrid", description="hybrid: BM25 and dense fused; bm25 or dense: one leg alone.")
     filters: SearchFilters | None = None
     rerank: Rerank = True
+    history: History = []
 
     def to_retrieval(self) -> RetrievalRequest:
         """The Retriever's request for this search."""
         filters = (self.filters or SearchFilters()).to_filters()
-        return RetrievalRequest(self.query, self.top_k, self.mode, filters, rerank=self.rerank)
+        return RetrievalRequest(self.query, self.top_k, self.mode, filters, self.rerank, tuple(self.history))
 
 
 class SearchParams(NoticeFilters):
@@ -131,10 +147,13 @@ class SearchParams(NoticeFilters):
     doc_id: str | None = Field(None, max_length=200)
     section: str | None = Field(None, max_length=100)
     rerank: Rerank = True
+    history: History = []  # repeated: ?history=…&history=…
 
     def to_request(self) -> SearchRequest:
         filters = SearchFilters(doc_id=self.doc_id, section=self.section, **self.notice_filters())
-        return SearchRequest(query=self.q, top_k=self.top_k, mode=self.mode, filters=filters, rerank=self.rerank)
+        return SearchRequest(
+            query=self.q, top_k=self.top_k, mode=self.mode, filters=filters, rerank=self.rerank, history=self.history
+        )
 
 
 class NoticeIdentity(BaseModel):
@@ -251,6 +270,26 @@ class SearchResponse(BaseModel):
     )
     results: list[SearchResult]
     took_ms: float
+    resolved_query: str | None = Field(
+        None,
+        description="The question searched, when it is not `query`: a follow-up completed from `history` "
+        "(那湖北的企业呢？ → 湖北疫情期间企业的社保单位缴费部分能免多久？). Null when `query` was searched as asked.",
+    )
+    request_id: str = Field(description="The X-Request-ID of this answer: what POST /v1/feedback names it by.")
+
+
+class FeedbackRequest(BaseModel):
+    """Whether an answer helped: the one a search's ``request_id`` names."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    request_id: str = Field(
+        pattern=REQUEST_ID_PATTERN, description="The search's request_id (its X-Request-ID).", examples=["3f2a9c"]
+    )
+    helpful: StrictBool = Field(description="true: the answer helped; false: it did not.")
+    comment: Annotated[str | None, BeforeValidator(_drop_surrogates)] = Field(
+        None, max_length=MAX_COMMENT_CHARS, description="What the asker adds, in their words."
+    )
 
 
 class DocumentOut(NoticeIdentity):
@@ -278,12 +317,77 @@ class Status(BaseModel):
     status: str
 
 
+class RejectedFile(BaseModel):
+    """A file of the corpus folder left out of the index, and why."""
+
+    file: str = Field(description="Its path within the corpus folder.", examples=["2020/traffic.doc"])
+    reason: str = Field(examples=["is not in a format policyqa reads: save it as .txt, .html, .htm, .docx, .pdf"])
+
+
+def rejected_files(rejected: Iterable[tuple[str, str]]) -> list[RejectedFile]:
+    """(file, reason) pairs (``ServiceState.rejected``) in the API's shape."""
+    return [RejectedFile(file=file, reason=reason) for file, reason in rejected]
+
+
+Rejected = Annotated[
+    list[RejectedFile],
+    Field(
+        description="The files the last reading of the corpus folder left out; a notice whose changed file is "
+        "left out keeps the version indexed before."
+    ),
+]
+
+
 class Readiness(BaseModel):
-    """The service is ready, and what serves: the embedding model and the reranker."""
+    """The service is ready, and what serves: the embedding model and the reranker; and any files left out."""
 
     status: str
     embedder: str
     reranker: str | None = Field(description="The reranker that serves (POLICYQA_RERANKER), or null for none.")
+    rejected: Rejected = []
+
+
+class LibraryNotice(BaseModel):
+    """A notice of the corpus folder or of the index, and how its file stands to the index."""
+
+    doc_id: str
+    file: str | None = Field(description="Its file's path within the corpus folder; null if the folder has none.")
+    status: Literal["indexed", "changed", "not indexed", "no file"] = Field(
+        description="indexed: the index holds the file as it is; changed: the file differs from what the index holds "
+        "(not synced yet, or left out: see rejected); not indexed: the file is not in the index; no file: the index "
+        "holds a notice the folder does not (another corpus's, on a shared database)."
+    )
+    title: str | None = Field(description="The indexed notice's title; null if it is not indexed.")
+    passage_count: int = Field(description="Its indexed passages (0 if it is not indexed).")
+
+
+class Library(BaseModel):
+    """Every notice of the corpus folder and of the index, and the files left out."""
+
+    notices: list[LibraryNotice]
+    rejected: Rejected
+
+
+class AddedNotice(DocumentOut):
+    """A notice added (or replaced) through the admin API: indexed and in the corpus folder."""
+
+    file: str = Field(description="Its file's path within the corpus folder.")
+    visible_everywhere_within: float = Field(
+        description="Seconds until every server process answers from it: 0 when the store is shared (PostgreSQL), "
+        "else POLICYQA_RELOAD_INTERVAL (each process watches the index directory). This process already does."
+    )
+
+
+class SyncResult(BaseModel):
+    """What re-reading the corpus folder did."""
+
+    action: Literal["loaded", "built", "kept"] = Field(
+        description="loaded: nothing had changed; built: the new and changed usable notices were written and the "
+        "notices whose files are gone removed; kept: no changed file was usable, so nothing was written."
+    )
+    notices: int = Field(description="Notices in the index now.")
+    seconds: float
+    rejected: Rejected
 
 
 class ErrorDetail(BaseModel):

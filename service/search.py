@@ -6,8 +6,8 @@ from retrieval import Retriever
 from service.schemas import SearchRequest, SearchResponse, SearchResult
 
 
-def answer(retriever: Retriever, request: SearchRequest) -> SearchResponse:
-    """The response to ``request``: its ranked clauses, each with its best sentences."""
+def answer(retriever: Retriever, request: SearchRequest, request_id: str) -> SearchResponse:
+    """The response to ``request`` (whose id is ``request_id``): its ranked clauses, each with its best sentences."""
     retrieval = retriever.search(request.to_retrieval())
     return SearchResponse(
         query=request.query,
@@ -15,4 +15,6 @@ def answer(retriever: Retriever, request: SearchRequest) -> SearchResponse:
         answerable=retrieval.answerable,
         results=[SearchResult.from_hit(hit) for hit in retrieval.hits],
         took_ms=retrieval.took_ms,
+        resolved_query=retrieval.searched if retrieval.searched != request.query else None,
+        request_id=request_id,
     )

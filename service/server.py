@@ -14,6 +14,7 @@ shape, not uvicorn's plain text. The service serves no WebSockets, so an upgrade
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import sys
 import uuid
@@ -44,12 +45,13 @@ class GuardedH11Protocol(H11Protocol):
     """uvicorn's h11 protocol, with a size limit on each request's head, deadlines on what a client owes, and its
     refusals in the API's shape."""
 
-    max_header_bytes = 16 * 1024
-    header_timeout = 10.0
-    body_deadline = 30.0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, max_header_bytes: int, header_timeout: float, body_deadline: float, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.max_header_bytes = max_header_bytes
+        self.header_timeout = header_timeout
+        self.body_deadline = body_deadline
         self._header_bytes = 0
         self._head_tail = b""  # the last bytes seen, for a header end split across reads
         self._awaited: Literal["head", "body"] | None = None  # what the connection waits for from the client
@@ -138,16 +140,15 @@ class GuardedH11Protocol(H11Protocol):
 
 
 def server_config(app: Any, settings: Settings, host: str, port: int, **options: Any) -> uvicorn.Config:
-    """uvicorn's configuration for ``app``: the guarded protocol, no WebSockets, and forwarded addresses trusted
-    only from the proxies the settings name."""
-    protocol = type(
-        "ConfiguredH11Protocol",
-        (GuardedH11Protocol,),
-        {
-            "max_header_bytes": settings.max_header_bytes,
-            "header_timeout": settings.header_timeout,
-            "body_deadline": settings.body_deadline,
-        },
+    """uvicorn's configuration for ``app`` (or, for several worker processes, the import string of an app
+    factory): the guarded protocol, no WebSockets, and forwarded addresses trusted only from the proxies the
+    settings name."""
+    # A partial of a module-level class, not a class made here: each worker process unpickles the config.
+    protocol = functools.partial(
+        GuardedH11Protocol,
+        max_header_bytes=settings.max_header_bytes,
+        header_timeout=settings.header_timeout,
+        body_deadline=settings.body_deadline,
     )
     return uvicorn.Config(
         app,

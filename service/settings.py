@@ -25,6 +25,11 @@ def _default_index_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policyqa" / "index"
 
 
+def _default_question_log_dir() -> Path:
+    # State, not cache: a cache may be cleared at will, the editors' record of questions may not.
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "policyqa" / "questions"
+
+
 class Settings(BaseSettings):
     """Every setting of the service; each is ``POLICYQA_<NAME>`` in the environment."""
 
@@ -54,10 +59,26 @@ class Settings(BaseSettings):
     )
     host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     port: int = Field(8000, description="Port the HTTP server listens on.")
+    workers: int = Field(
+        1,
+        ge=1,
+        le=32,
+        description="Server processes answering on the port (each holds the index in memory; the index is built "
+        "once, before they start).",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated origins allowed to call the API from a browser."
     )
     api_key: str | None = Field(None, description="If set, /v1/ requests must send it in the X-API-Key header.")
+    admin_key: str | None = Field(
+        None,
+        min_length=16,
+        description="If set, the admin API (/v1/admin/: add, remove and list notices, sync the corpus folder) is on, "
+        "and its requests must send this key in the X-Admin-Key header; it must differ from the API key.",
+    )
+    upload_deadline: float = Field(
+        300.0, gt=0, description="Seconds a client has to send a whole notice file to the admin API."
+    )
     rate_limit: str | None = Field(
         "120/minute", description="Per-client limit on /v1/ requests, e.g. 120/minute or 10/second; empty for none."
     )
@@ -72,6 +93,20 @@ class Settings(BaseSettings):
     body_timeout: float = Field(10.0, gt=0, description="Seconds a client may pause while sending a request body.")
     body_deadline: float = Field(30.0, gt=0, description="Seconds a client has to send a whole request body.")
     log_level: str = Field("INFO", description="Logging level.")
+    log_questions: bool = Field(
+        True,
+        description="Keep a log of each question, whether it was answerable, its top result and the feedback on it "
+        "(for policyqa report). False: no question is stored.",
+    )
+    question_log_dir: Path = Field(
+        default_factory=_default_question_log_dir, description="Where the question log (questions.jsonl) is kept."
+    )
+    question_log_max_bytes: int = Field(
+        10 * 1024 * 1024, ge=1024, description="Size at which the question log is rotated to questions.jsonl.1."
+    )
+    question_log_backups: int = Field(
+        10, ge=1, description="How many rotated question logs are kept (questions.jsonl.1 …); older ones are deleted."
+    )
     reranker: str = Field(
         "none",
         description=(
@@ -171,6 +206,14 @@ class Settings(BaseSettings):
     def _postgres_needs_a_database(self) -> Settings:
         if self.backend == "postgres" and not self.database_url:
             raise ValueError("the postgres backend needs POLICYQA_DATABASE_URL (a PostgreSQL DSN)")
+        return self
+
+    @model_validator(mode="after")
+    def _admin_key_is_its_own(self) -> Settings:
+        if self.admin_key is not None and self.admin_key == self.api_key:
+            raise ValueError(
+                "POLICYQA_ADMIN_KEY must differ from POLICYQA_API_KEY: the public key is never the admin's"
+            )
         return self
 
     @field_validator("rate_limit")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from pathlib import Path
 
-from index import Index, IndexReport, open_index
+from index import Index, IndexReport, IndexUnavailableError, open_index, sync_index
 from retrieval import Reranker, Retriever, make_reranker
 from service.settings import Settings
 
@@ -27,6 +29,8 @@ class ServiceState:
         self._reranker_loaded = False  # None is also what POLICYQA_RERANKER=none loads
         self.report: IndexReport | None = None
         self.load_error: str | None = None
+        # The admin API's writes, one at a time: each edits the corpus folder and the index together.
+        self.writing = threading.Lock()
 
     def run(self, stop: threading.Event) -> None:
         """Load the index, then every ``reload_interval`` seconds until ``stop``: refresh it, or, while it
@@ -63,7 +67,7 @@ class ServiceState:
             return
         self.load_error = None
         for error in report.errors:
-            log.warning("not indexed: %s; serving the earlier index", error)
+            log.warning("not indexed: %s", error)
         counts = index.document_counts()
         log.info(
             "index %s in %.2fs: %d notices, %d passages, embedder %s, reranker %s",
@@ -72,6 +76,26 @@ class ServiceState:
         )  # fmt: skip
         self.retriever = Retriever(index, self.settings.ranking_config(), self._reranker)
         self.index, self.report = index, report
+
+    def sync(self, prune: bool = False) -> IndexReport:
+        """Bring the loaded index up to date with the corpus folder (``index.sync``), as ``policyqa index`` does,
+        and keep its report for /readyz."""
+        if self.index is None:
+            raise IndexUnavailableError("the index is not loaded yet")
+        started = time.perf_counter()
+        action, errors = sync_index(self.index, self.settings.corpus_dir, prune=prune or self.index.mirrors_corpus)
+        for error in errors:
+            log.warning("not indexed: %s", error)
+        self.report = IndexReport(
+            action, time.perf_counter() - started, self.report.location if self.report else "", errors
+        )
+        return self.report
+
+    def rejected(self) -> list[tuple[str, str]]:
+        """The files the last reading of the corpus folder left out, as (path within the folder, reason)."""
+        corpus = self.settings.corpus_dir
+        errors = self.report.errors if self.report else []
+        return [(_within(Path(error.path), corpus), error.reason) for error in errors]
 
     def _without_paths(self, message: str) -> str:
         """``message`` for the public (/readyz, 503s): the server's directories named by their settings."""
@@ -86,3 +110,11 @@ class ServiceState:
         """Release the index's resources at shutdown."""
         if self.index is not None:
             self.index.close()
+
+
+def _within(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` (a file name for the public, not the server's directories)."""
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return path.name

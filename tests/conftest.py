@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -34,10 +35,12 @@ DOC_ID = NOTICE.stem
 
 
 def open_local(
-    corpus_dir: Path, index_dir: Path, embedder: Embedder, force: bool = False, build: bool = True
+    corpus_dir: Path, index_dir: Path, embedder: Embedder, force: bool = False, build: bool = True, strict: bool = False
 ) -> tuple[DirectoryIndex, IndexReport]:
     """``open_index`` on a local index directory, with an embedder the test made (or wrapped)."""
-    index, report = open_index(IndexConfig(corpus_dir, index_dir), force=force, build=build, embedder=embedder)
+    index, report = open_index(
+        IndexConfig(corpus_dir, index_dir), force=force, build=build, embedder=embedder, strict=strict
+    )
     assert isinstance(index, DirectoryIndex)
     return index, report
 
@@ -61,6 +64,15 @@ def search(store: Readable, query: str, top_k: int = 5, mode: str = "hybrid", **
 def _retriever(store: Readable) -> Retriever:
     """One Retriever a store, so that the tests' questions are embedded once each."""
     return Retriever(store)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def question_log_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the servers and commands the tests start log questions: a temp dir, never the user's state dir."""
+    directory = tmp_path_factory.mktemp("question-log")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POLICYQA_QUESTION_LOG_DIR", str(directory))
+        yield directory
 
 
 @pytest.fixture(scope="session")
@@ -101,6 +113,28 @@ def corpus_copy(tmp_path: Path) -> Path:
     corpus_dir.mkdir()
     shutil.copy(NOTICE, corpus_dir)
     return corpus_dir
+
+
+def wait_until_ready(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
+    """Wait until the server at ``url`` answers /readyz with 200 (while ``process``, if given, runs)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"{url} never became ready"
+        assert process is None or process.poll() is None, f"the server for {url} exited"
+        time.sleep(0.2)
+
+
+def preflight(url: str, origin: str, method: str = "POST", headers: str | None = None) -> httpx.Response:
+    """A browser's CORS preflight for a ``method`` request to ``url`` from a page of ``origin``."""
+    asked = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers is not None:
+        asked["Access-Control-Request-Headers"] = headers
+    return httpx.options(url, headers=asked)
 
 
 def free_port() -> int:

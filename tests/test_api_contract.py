@@ -13,7 +13,7 @@ import pytest
 
 from retrieval import MODES
 from service.app import create_app
-from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K
+from service.schemas import MAX_HISTORY, MAX_QUERY_CHARS, MAX_TOP_K
 from service.settings import Settings
 from tests.conftest import LiveServer
 
@@ -109,7 +109,13 @@ def test_the_widget_script_gets_the_apis_modes_limits_and_filters_from_the_serve
     assert script.status_code == 200
     assert script.headers["content-type"].startswith("text/javascript")
     filters = ["issuer", "region", "kind", "date_from", "date_to", "doc_id", "section"]
-    limits = {"modes": list(MODES), "maxTopK": MAX_TOP_K, "maxQueryChars": MAX_QUERY_CHARS, "filters": filters}
+    limits = {
+        "modes": list(MODES),
+        "maxTopK": MAX_TOP_K,
+        "maxQueryChars": MAX_QUERY_CHARS,
+        "maxHistory": MAX_HISTORY,
+        "filters": filters,
+    }
     assert f"var LIMITS = {json.dumps(limits)};" in script.text
     assert "__POLICYQA_LIMITS__" not in script.text
 

@@ -13,7 +13,7 @@ import pytest
 from index import DirectoryIndex
 from retrieval import RetrievalRequest, Retriever
 from service.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, preflight
 
 PORTAL = "http://portal.example.gov.cn"
 
@@ -33,22 +33,39 @@ def test_cors_is_off_unless_origins_are_configured(server: LiveServer) -> None:
 
 
 def test_cors_allows_the_configured_origin_only(portal_server: LiveServer) -> None:
-    preflight = httpx.options(
-        f"{portal_server.url}/v1/search",
-        headers={
-            "Origin": PORTAL,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "content-type, x-api-key",
-        },
-    )
-    assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] == PORTAL
-    assert "x-api-key" in preflight.headers["access-control-allow-headers"].lower()
+    asked = preflight(f"{portal_server.url}/v1/search", PORTAL, headers="content-type, x-api-key")
+    assert asked.status_code == 200
+    assert asked.headers["access-control-allow-origin"] == PORTAL
+    assert "x-api-key" in asked.headers["access-control-allow-headers"].lower()
     other = httpx.options(
         f"{portal_server.url}/v1/search",
         headers={"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in other.headers
+
+
+def test_a_refused_preflight_is_logged_with_its_origin_and_path(
+    portal_server: LiveServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    elsewhere = "http://elsewhere.example"
+    with caplog.at_level(logging.INFO, logger="policyqa.access"):
+        refused = httpx.options(
+            f"{portal_server.url}/v1/search", headers={"Origin": elsewhere, "Access-Control-Request-Method": "POST"}
+        )
+        allowed = httpx.options(
+            f"{portal_server.url}/v1/documents", headers={"Origin": PORTAL, "Access-Control-Request-Method": "GET"}
+        )
+        bad_method = httpx.options(
+            f"{portal_server.url}/v1/documents", headers={"Origin": PORTAL, "Access-Control-Request-Method": "PATCH"}
+        )
+    assert (refused.status_code, refused.json()["error"]["code"], allowed.status_code) == (400, "cors_refused", 200)
+    assert bad_method.status_code == 400
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"refused a CORS preflight from origin {elsewhere} for /v1/search: Disallowed CORS origin; "
+        "add it to POLICYQA_CORS_ORIGINS to serve that page",
+        f"refused a CORS preflight from origin {PORTAL} for /v1/documents: Disallowed CORS method",
+    ]
 
 
 def test_api_key_is_required_on_the_api_but_not_on_probes(portal_server: LiveServer) -> None:

@@ -89,8 +89,12 @@ def test_bad_arguments_get_a_clear_error(default_index_dir: Path, args: tuple[st
 
 
 @pytest.mark.slow
-def test_bad_file_in_corpus_fails_index_and_names_it(tmp_path: Path, corpus_copy: Path) -> None:
+def test_a_bad_file_is_named_and_left_out_or_with_strict_fails_the_run(tmp_path: Path, corpus_copy: Path) -> None:
     (corpus_copy / "scan.txt").write_bytes(bytes(range(256)))
+    strict = policyqa("index", "--strict", index_dir=tmp_path / "index", corpus=corpus_copy)
+    assert strict.returncode == 1
+    assert f"{corpus_copy / 'scan.txt'}: is a binary file" in strict.stderr
     result = policyqa("index", index_dir=tmp_path / "index", corpus=corpus_copy)
-    assert result.returncode == 1
-    assert f"{corpus_copy / 'scan.txt'}: is a binary file" in result.stderr
+    assert result.returncode == 2  # done, with rejects
+    assert f"not indexed: {corpus_copy / 'scan.txt'}: is a binary file" in result.stderr
+    assert "built index (1 file(s) left out): 1 notice(s)" in result.stderr

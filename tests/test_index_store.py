@@ -19,7 +19,7 @@ from corpus import Passage
 from index import IndexBuildError, IndexMismatchError, IndexStore
 from index.clauses import clause_windows, indexed_version
 from index.embedders import Embedder
-from tests.conftest import FIXTURES, open_local, search
+from tests.conftest import DOC_ID, FIXTURES, open_local, search
 
 # Each test here builds, rebuilds or damages an index on disk.
 pytestmark = pytest.mark.slow
@@ -124,7 +124,7 @@ def test_a_changed_corpus_is_rebuilt_and_its_new_notice_served(
             assert hits and {hit.passage.doc_id for hit in hits} == {doc_id}
 
 
-def test_a_bad_file_keeps_the_earlier_index_served(
+def test_a_bad_file_holds_no_good_one_back_and_strict_writes_nothing(
     corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
 ) -> None:
     index_dir = seeded_index_dir
@@ -132,21 +132,72 @@ def test_a_bad_file_keeps_the_earlier_index_served(
     build = current_build(index_dir)
     shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy)
     (corpus_copy / "broken.txt").write_bytes(b"\xff\xfe\x00\x00garbage")
+    (corpus_copy / "old-format.doc").write_bytes(b"\xd0\xcf\x11\xe0 a Word 97 file")
+
+    strict, report = open_local(corpus_copy, index_dir, embedder, strict=True)
+    assert report.action == "kept"
+    assert current_build(index_dir) == build  # strict: not half-updated, the good new notice waits too
+    assert [d.doc_id for d in strict.snapshot.documents] == ["guangxi-ftz-implementation-plan-2020"]
 
     index, report = open_local(corpus_copy, index_dir, embedder)
-    assert report.action == "kept"
-    assert [e.path for e in report.errors] == [str(corpus_copy / "broken.txt")]
-    assert current_build(index_dir) == build  # not half-updated: the good new notice waits too
-    assert [d.doc_id for d in index.snapshot.documents] == ["guangxi-ftz-implementation-plan-2020"]
+    assert report.action == "built"
+    assert {e.path: e.reason for e in report.errors} == {
+        str(corpus_copy / "broken.txt"): "is a binary file, not text (it contains NUL bytes)",
+        str(
+            corpus_copy / "old-format.doc"
+        ): "is not in a format policyqa reads: save it as .txt, .html, .htm, .docx, .pdf",
+    }
+    assert sorted(d.doc_id for d in index.snapshot.documents) == [
+        "export-tax-rebate-service",
+        "guangxi-ftz-implementation-plan-2020",
+    ]
+    assert search(index, "出口退税容缺办理", top_k=1).hits[0].passage.doc_id == "export-tax-rebate-service"
+
+
+def test_a_notice_whose_file_turns_bad_keeps_its_indexed_version(
+    corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
+) -> None:
+    open_local(corpus_copy, seeded_index_dir, embedder)
+    (corpus_copy / f"{DOC_ID}.txt").write_bytes(b"")  # truncated in a copy
+
+    index, report = open_local(corpus_copy, seeded_index_dir, embedder)
+    assert (report.action, [e.reason for e in report.errors]) == ("kept", ["is empty"])
     assert search(index, "汽车平行进口", top_k=1).hits[0].passage.article == "14"
+    _, report = open_local(corpus_copy, seeded_index_dir, embedder)  # still named on every run until fixed
+    assert [e.reason for e in report.errors] == ["is empty"]
 
 
-def test_a_bad_file_with_no_earlier_index_is_an_error_naming_it(
+def test_notices_in_subfolders_are_indexed_under_their_folder(
+    corpus_copy: Path, seeded_index_dir: Path, embedder: Embedder
+) -> None:
+    for folder in ("guangxi", "guangxi/chongzuo"):
+        (corpus_copy / folder).mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy / folder)
+    (corpus_copy / ".uploads").mkdir()  # hidden: not part of the corpus
+    shutil.copy(FIXTURES / "export-tax-rebate-service.txt", corpus_copy / ".uploads")
+
+    index, report = open_local(corpus_copy, seeded_index_dir, embedder)
+    assert (report.action, report.errors) == ("built", [])
+    assert sorted(d.doc_id for d in index.snapshot.documents) == [
+        "guangxi-ftz-implementation-plan-2020",
+        "guangxi/chongzuo/export-tax-rebate-service",
+        "guangxi/export-tax-rebate-service",
+    ]
+    hits = search(index, "出口退税容缺办理", top_k=1, doc_id="guangxi/chongzuo/export-tax-rebate-service").hits
+    assert hits[0].passage.passage_id.startswith("guangxi/chongzuo/export-tax-rebate-service:")
+
+
+def test_no_usable_notice_and_no_earlier_index_is_an_error_naming_the_files(
     corpus_copy: Path, tmp_path: Path, embedder: Embedder
 ) -> None:
     (corpus_copy / "empty.txt").write_bytes(b"")
     with pytest.raises(IndexBuildError, match=r"empty\.txt: is empty"):
-        open_local(corpus_copy, tmp_path / "index", embedder)
+        open_local(corpus_copy, tmp_path / "index", embedder, strict=True)
+    only_bad = tmp_path / "only-bad"
+    only_bad.mkdir()
+    (only_bad / "empty.txt").write_bytes(b"")
+    with pytest.raises(IndexBuildError, match=r"empty\.txt: is empty"):
+        open_local(only_bad, tmp_path / "index", embedder)
     assert not (tmp_path / "index" / "current").exists()
 
 

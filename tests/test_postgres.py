@@ -42,7 +42,7 @@ from index.postgres import PostgresIndex
 from retrieval import MODES, Retrieval
 from service.settings import Settings
 from tests.commands import POLICYQA
-from tests.conftest import DOC_ID, FIXTURES, NOTICE, LiveServer, free_port, search
+from tests.conftest import DOC_ID, FIXTURES, NOTICE, LiveServer, free_port, search, wait_until_ready
 from tests.pg_server import PgServer
 
 pytestmark = pytest.mark.postgres
@@ -470,16 +470,8 @@ def test_two_service_processes_answer_the_api_from_one_database(real_dsn: str) -
     servers = [serve(real_dsn, port) for port in ports]
     try:
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        deadline = time.monotonic() + 120
         for url in urls:
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert time.monotonic() < deadline, f"{url} never became ready"
-                time.sleep(0.2)
+            wait_until_ready(url, timeout=120)
         question = {"query": "钦州港片区能做汽车平行进口吗？", "top_k": 3}
         with ThreadPoolExecutor(max_workers=8) as pool:
             answers = list(pool.map(lambda url: httpx.post(f"{url}/v1/search", json=question).json(), urls * 4))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from time import sleep
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -157,6 +159,7 @@ class OtherOrigin:
         extra = "".join(f' data-policyqa-{key.replace("_", "-")}="{value}"' for key, value in attrs.items())
         html = (
             '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>portal</title>'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
             '<link rel="icon" href="data:,"></head><body><h1>Portal</h1>'
             f'<script src="{script_src}"{extra}></script></body></html>'
         )
@@ -369,3 +372,120 @@ def test_service_errors_escaping_and_double_submits(
     root.find_element(By.CSS_SELECTOR, by_testid("policyqa-input")).send_keys(Keys.ENTER)
     assert wait_answered(driver, root) == "empty"
     assert other_origin.queries == ["not ready", "invalid", "hostile", "linked", "personal income tax", "slow"]
+
+
+def test_pressing_unhelpful_sends_feedback_once_and_the_server_records_it(
+    driver: WebDriver, cors_server: LiveServer, other_origin: OtherOrigin, question_log_dir: Path
+) -> None:
+    def unhelpful_count() -> float:
+        text = httpx.get(f"{cors_server.url}/metrics").text
+        return float(re.search(r'^policyqa_feedback_total\{helpful="false"\} (\S+)$', text, re.MULTILINE).group(1))
+
+    before = unhelpful_count()
+    url = other_origin.page("feedback.html", f"{cors_server.url}/static/widget.js", api=cors_server.url)
+    root = open_widget(driver, url)
+    ask(root, "融资租赁公司能收外币租金吗")
+    assert wait_answered(driver, root) == "found"
+    group = root.find_element(By.CSS_SELECTOR, by_testid("policyqa-feedback"))
+    assert group.is_displayed()
+    assert group.get_attribute("role") == "group"
+    prompt = root.find_element(By.ID, group.get_attribute("aria-labelledby"))
+    assert prompt.text == "这个回答有帮助吗？"  # the buttons' group is named for screen readers
+    assert root.find_element(By.CSS_SELECTOR, by_testid("policyqa-helpful")).text == "有帮助"
+    root.find_element(By.CSS_SELECTOR, by_testid("policyqa-unhelpful")).click()
+
+    thanks = WebDriverWait(driver, WAIT).until(
+        lambda d: root.find_elements(By.CSS_SELECTOR, by_testid("policyqa-feedback-thanks"))
+    )
+    assert thanks[0].text == "感谢您的反馈！"
+    assert group.find_elements(By.TAG_NAME, "button") == []  # sent once: nothing left to press
+    assert unhelpful_count() == before + 1
+
+    logged = [json.loads(line) for line in (question_log_dir / "questions.jsonl").read_text("utf-8").splitlines()]
+    search = [r for r in logged if r["kind"] == "search" and r["question"] == "融资租赁公司能收外币租金吗"][-1]
+    assert {"kind": "feedback", "request_id": search["request_id"], "helpful": False, "comment": None}.items() <= (
+        logged[-1].items()
+    )
+
+
+def test_the_page_names_the_widget_and_its_example_question(
+    driver: WebDriver, server: LiveServer, other_origin: OtherOrigin
+) -> None:
+    script = f"{server.url}/static/widget.js"
+
+    def title_and_placeholder(root: ShadowRoot) -> tuple[list[str], str]:
+        titles = [title.text for title in root.find_elements(By.CSS_SELECTOR, by_testid("policyqa-title"))]
+        return titles, root.find_element(By.CSS_SELECTOR, by_testid("policyqa-input")).get_attribute("placeholder")
+
+    named = other_origin.page(
+        "named.html", script, title="某市惠企政策问答", placeholder="例如：公积金提取要带什么材料？"
+    )
+    assert title_and_placeholder(open_widget(driver, named)) == (["某市惠企政策问答"], "例如：公积金提取要带什么材料？")
+    # Unnamed, it says what it is without borrowing a place's example; an empty title leaves the page's own heading.
+    plain = title_and_placeholder(open_widget(driver, other_origin.page("plain.html", script)))
+    assert plain == (["政策问答"], "例如：某项政策的申请条件是什么？")
+    untitled = other_origin.page("untitled.html", script, title="")
+    assert title_and_placeholder(open_widget(driver, untitled)) == ([], "例如：某项政策的申请条件是什么？")
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_an_answer_fits_the_screen_on_a_desktop_and_a_phone(
+    driver: WebDriver, cors_server: LiveServer, other_origin: OtherOrigin, tmp_path: Path, width: int
+) -> None:
+    from PIL import Image  # matplotlib's dependency, so in the test extra
+
+    height = 900
+    # The viewport itself at this size, as a phone's browser lays out a page (not only a narrower window).
+    metrics = {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600}
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)
+    try:
+        page = other_origin.page(f"fit-{width}.html", f"{cors_server.url}/static/widget.js", api=cors_server.url)
+        root = open_widget(driver, page)
+        ask(root, "钦州港片区能做汽车平行进口吗？")
+        assert wait_answered(driver, root) == "found"
+        first = results(root)[0]
+        first.find_element(By.CSS_SELECTOR, by_testid("policyqa-toggle")).click()  # the clause's whole text, too
+        assert first.find_element(By.CSS_SELECTOR, by_testid("policyqa-text")).is_displayed()
+        widget = root.find_element(By.CSS_SELECTOR, by_testid("policyqa-widget"))
+        driver.execute_script("arguments[0].scrollIntoView()", widget)
+
+        viewport = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+        assert viewport == [width, height]
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+        # Nothing in the widget reaches past either side of the screen: input, button, answer cards, their text.
+        spill = driver.execute_script(
+            "return Array.from(arguments[0].querySelectorAll('*')).map(function (el) {"
+            "  var r = el.getBoundingClientRect();"
+            "  return r.width && (r.left < -0.5 || r.right > window.innerWidth + 0.5)"
+            "    ? el.className + ' ' + Math.round(r.left) + '..' + Math.round(r.right) : null;"
+            "}).filter(Boolean)",
+            widget,
+        )
+        assert spill == []
+        for testid in ("policyqa-input", "policyqa-submit", "policyqa-result"):
+            box = root.find_element(By.CSS_SELECTOR, by_testid(testid)).rect
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width, testid
+        if width < 600:  # on a phone the button goes under the input, as wide as it
+            field, button = (
+                root.find_element(By.CSS_SELECTOR, by_testid(t)).rect for t in ("policyqa-input", "policyqa-submit")
+            )
+            assert button["y"] >= field["y"] + field["height"] and button["width"] == field["width"]
+
+        shot = tmp_path / f"widget-{width}.png"
+        assert driver.save_screenshot(str(shot))
+        box = widget.rect
+        with Image.open(shot) as image:
+            assert image.size == (width, height)
+            region = image.convert("RGB").crop(
+                (
+                    int(box["x"]),
+                    max(0, int(box["y"])),
+                    int(box["x"] + box["width"]),
+                    min(height, int(box["y"] + box["height"])),
+                )
+            )
+            colours = {colour for _, colour in region.getcolors(maxcolors=1 << 20)}
+        assert len(colours) > 50  # text, borders and marks are drawn, not a blank box
+        assert (183, 28, 28) in colours  # the accent (#b71c1c) of the ask button and the rank badges is painted
+    finally:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})

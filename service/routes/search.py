@@ -6,8 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from service.deps import API_KEY_SCHEME, RetrieverDep
+from retrieval import Retriever
+from service.deps import API_KEY_SCHEME, MetricsDep, QuestionLogDep, RetrieverDep
 from service.errors import API_ERRORS
+from service.metrics import Metrics
+from service.middleware import request_id_var
+from service.question_log import QuestionLog
 from service.schemas import ErrorResponse, SearchParams, SearchRequest, SearchResponse
 from service.search import answer
 
@@ -20,12 +24,31 @@ router = APIRouter(
 
 
 @router.post("/search", response_model=SearchResponse, summary="Rank the clauses that answer a question")
-def search(body: SearchRequest, retriever: RetrieverDep, request: Request) -> SearchResponse:
+def search(
+    body: SearchRequest, retriever: RetrieverDep, request: Request, metrics: MetricsDep, question_log: QuestionLogDep
+) -> SearchResponse:
     request.state.mode = body.mode  # a metrics label
-    return answer(retriever, body)
+    return _answer(retriever, body, metrics, question_log)
 
 
 @router.get("/search", response_model=SearchResponse, summary="The same search, as query parameters")
-def search_get(params: Annotated[SearchParams, Query()], retriever: RetrieverDep, request: Request) -> SearchResponse:
+def search_get(
+    params: Annotated[SearchParams, Query()],
+    retriever: RetrieverDep,
+    request: Request,
+    metrics: MetricsDep,
+    question_log: QuestionLogDep,
+) -> SearchResponse:
     request.state.mode = params.mode
-    return answer(retriever, params.to_request())
+    return _answer(retriever, params.to_request(), metrics, question_log)
+
+
+def _answer(
+    retriever: Retriever, body: SearchRequest, metrics: Metrics, question_log: QuestionLog | None
+) -> SearchResponse:
+    """The answer, under the request's id; counted if the notices may not answer it, and logged."""
+    response = answer(retriever, body, request_id_var.get())
+    metrics.searched(response.answerable)
+    if question_log is not None:
+        question_log.search(body, response)
+    return response

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import FileResponse
 
 from retrieval import MODES
-from service.schemas import MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters
+from service.schemas import MAX_HISTORY, MAX_QUERY_CHARS, MAX_TOP_K, SearchFilters
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 # widget.js has this where the API's limits go, so that it never keeps copies of them.
@@ -36,6 +36,7 @@ def _widget_script() -> str:
         "modes": list(MODES),
         "maxTopK": MAX_TOP_K,
         "maxQueryChars": MAX_QUERY_CHARS,
+        "maxHistory": MAX_HISTORY,
         "filters": list(SearchFilters.model_fields),
     }
     script = (STATIC_DIR / "widget.js").read_text(encoding="utf-8")

@@ -10,6 +10,8 @@
  *           data-policyqa-top-k="5"                 (optional; 1..50)
  *           data-policyqa-css="https://HOST/x.css"  (optional; default: widget.css next to widget.js)
  *           data-policyqa-key="…"                   (optional; sent as X-API-Key: anyone who reads the page sees it)
+ *           data-policyqa-title="…"                 (optional; the heading over the widget, default 政策问答; "": none)
+ *           data-policyqa-placeholder="…"           (optional; the input's example question)
  *           data-policyqa-region="福建省"            (optional filters, as the API's: region, issuer, kind,
  *           data-policyqa-kind="通知"                 date-from, date-to, doc-id, section; a portal of one
  *           data-policyqa-date-from="2020-01-01"      city sets its region, a tax office its issuer)
@@ -17,6 +19,9 @@
  *
  * The widget renders into an open shadow root, so the host page's CSS does not reach it. Every string
  * from the API is put in the page as text (textContent / text nodes), never as HTML.
+ *
+ * It keeps the page's questions as a conversation and sends the earlier ones with each question (`history`), so
+ * that a follow-up such as "那湖北呢？" is read against them; its "新对话" button starts over.
  *
  * Pages can drive it: element.dispatchEvent(new CustomEvent("policyqa:ask", {detail: {query: "…"}}))
  * on the container, or window.PolicyQA.ask("…") for the first widget on the page.
@@ -30,10 +35,12 @@
   var MAX_TOP_K = LIMITS.maxTopK;
   var FILTERS = LIMITS.filters;
   var MAX_QUERY_CHARS = LIMITS.maxQueryChars;
+  var MAX_HISTORY = LIMITS.maxHistory;
   var TIMEOUT_MS = 20000;
   var TEXT = {
+    title: "政策问答",
     label: "请输入您的问题（中文或英文）",
-    placeholder: "例如：钦州港片区能做汽车平行进口吗？",
+    placeholder: "例如：某项政策的申请条件是什么？",
     submit: "提问",
     loading: "正在检索相关条款…",
     empty: "没有找到相关条款。请换一种说法，或使用更具体的关键词。",
@@ -54,6 +61,13 @@
     alsoIn: "同一条款也见于：",
     expired: "已失效",
     resultsLabel: "检索结果",
+    feedbackPrompt: "这个回答有帮助吗？",
+    helpful: "有帮助",
+    unhelpful: "没帮助",
+    feedbackThanks: "感谢您的反馈！",
+    feedbackFailed: "反馈未能发送，请稍后再试。",
+    newConversation: "新对话",
+    searchedAs: function (query) { return "（按“" + query + "”检索）"; },
     retry: "重试"
   };
 
@@ -88,6 +102,8 @@
     var cssUrl = css ? resolveUrl(css, document.baseURI) : src ? resolveUrl("widget.css", src) : null;
     var mode = (el.getAttribute("data-policyqa-mode") || "hybrid").trim().toLowerCase();
     var topK = parseInt(el.getAttribute("data-policyqa-top-k") || "5", 10);
+    var title = el.getAttribute("data-policyqa-title");
+    var placeholder = (el.getAttribute("data-policyqa-placeholder") || "").trim();
     var filters = null;
     FILTERS.forEach(function (name) {
       var value = el.getAttribute("data-policyqa-" + name.replace(/_/g, "-"));
@@ -102,6 +118,8 @@
       cssHref: cssUrl ? cssUrl.href : null,
       target: el.getAttribute("data-policyqa-target"),
       apiKey: el.getAttribute("data-policyqa-key") || null,
+      title: title === null ? TEXT.title : title.trim(), // present but empty: the page has a heading of its own
+      placeholder: placeholder || TEXT.placeholder,
       mode: MODES.indexOf(mode) >= 0 ? mode : "hybrid",
       topK: isNaN(topK) ? 5 : Math.min(Math.max(topK, 1), MAX_TOP_K)
     };
@@ -186,7 +204,7 @@
       autocomplete: "off",
       enterkeyhint: "search",
       maxlength: MAX_QUERY_CHARS,
-      placeholder: TEXT.placeholder,
+      placeholder: config.placeholder,
       "data-testid": "policyqa-input"
     });
     var button = h("button", { className: "pqa-submit", type: "submit", "data-testid": "policyqa-submit" }, [
@@ -199,19 +217,35 @@
     ]);
     var message = h("p", { className: "pqa-message", "data-testid": "policyqa-message", hidden: true });
     var list = h("ol", { className: "pqa-results", "data-testid": "policyqa-results", "aria-label": TEXT.resultsLabel });
+    var feedback = h("div", {
+      className: "pqa-feedback",
+      role: "group",
+      "aria-labelledby": id + "-feedback-prompt",
+      "data-testid": "policyqa-feedback",
+      hidden: true
+    });
     var output = h("div", {
       className: "pqa-output",
       "aria-live": "polite",
       "aria-busy": "false",
       "data-testid": "policyqa-output"
-    }, [message, list]);
-    append(wrapper, [form, output]);
+    }, [message, list, feedback]);
+    var title = config.title ? h("h2", { className: "pqa-title", "data-testid": "policyqa-title" }, config.title) : null;
+    append(wrapper, [title, form, output]);
     root.appendChild(wrapper);
 
     var busy = false;
     var seq = 0;
     var controller = null;
     var lastQuery = "";
+    // This page's questions so far, oldest first: the service reads a follow-up ("那湖北呢？") against them.
+    var conversation = [];
+    var restart = h("button", {
+      type: "button",
+      className: "pqa-new",
+      "data-testid": "policyqa-new-conversation",
+      hidden: true
+    }, TEXT.newConversation);
     var buttonHadFocus = false;
 
     function setBusy(on) {
@@ -320,6 +354,63 @@
         : null;
     }
 
+    // Under an answer: was it helpful? One press sends it (POST /v1/feedback, by the answer's request id), then thanks.
+    var feedbackFor = null;
+
+    function showFeedback(requestId) {
+      feedbackFor = typeof requestId === "string" && requestId ? requestId : null;
+      feedback.textContent = "";
+      feedback.hidden = !feedbackFor;
+      if (!feedbackFor) return;
+      append(feedback, [
+        h("span", { id: id + "-feedback-prompt", className: "pqa-feedback-prompt" }, TEXT.feedbackPrompt),
+        feedbackButton(feedbackFor, true),
+        feedbackButton(feedbackFor, false)
+      ]);
+    }
+
+    function feedbackButton(requestId, helpful) {
+      var button = h("button", {
+        type: "button",
+        className: "pqa-feedback-button",
+        "data-testid": helpful ? "policyqa-helpful" : "policyqa-unhelpful"
+      }, helpful ? TEXT.helpful : TEXT.unhelpful);
+      button.addEventListener("click", function () { sendFeedback(requestId, helpful); });
+      return button;
+    }
+
+    function sendFeedback(requestId, helpful) {
+      var buttons = feedback.querySelectorAll("button");
+      for (var i = 0; i < buttons.length; i++) buttons[i].disabled = true;
+      fetch(config.apiBase + "/v1/feedback", {
+        method: "POST",
+        mode: "cors",
+        credentials: "omit",
+        headers: apiHeaders(),
+        body: JSON.stringify({ request_id: requestId, helpful: helpful })
+      })
+        .then(function (response) { return response.ok; }, function () { return false; })
+        .then(function (sent) {
+          if (feedbackFor !== requestId) return; // another question has been asked since
+          var note = feedback.querySelector(".pqa-feedback-note");
+          if (note) feedback.removeChild(note);
+          for (var j = 0; j < buttons.length; j++) {
+            if (sent) feedback.removeChild(buttons[j]);
+            else buttons[j].disabled = false;
+          }
+          append(feedback, h("span", {
+            className: "pqa-feedback-note",
+            "data-testid": sent ? "policyqa-feedback-thanks" : "policyqa-feedback-failed"
+          }, sent ? TEXT.feedbackThanks : TEXT.feedbackFailed));
+        });
+    }
+
+    function apiHeaders() {
+      var headers = { "Content-Type": "application/json", Accept: "application/json" };
+      if (config.apiKey) headers["X-API-Key"] = config.apiKey;
+      return headers;
+    }
+
     function errorMessage(status, body) {
       var err = body && typeof body === "object" ? body.error : null;
       var detail = err && err.message ? asText(err.message) : "";
@@ -345,6 +436,7 @@
       input.value = query;
       setBusy(true);
       list.textContent = "";
+      showFeedback(null);
       showMessage("loading", TEXT.loading);
 
       var timedOut = false;
@@ -355,14 +447,18 @@
       }, TIMEOUT_MS);
 
       var status = 0;
-      var headers = { "Content-Type": "application/json", Accept: "application/json" };
-      if (config.apiKey) headers["X-API-Key"] = config.apiKey;
       fetch(config.apiBase + "/v1/search", {
         method: "POST",
         mode: "cors",
         credentials: "omit",
-        headers: headers,
-        body: JSON.stringify({ query: query, top_k: config.topK, mode: config.mode, filters: config.filters }),
+        headers: apiHeaders(),
+        body: JSON.stringify({
+          query: query,
+          top_k: config.topK,
+          mode: config.mode,
+          filters: config.filters,
+          history: conversation
+        }),
         signal: controller ? controller.signal : undefined
       })
         .then(function (response) {
@@ -384,6 +480,10 @@
               showMessage("found", TEXT.found(body.results.length));
               renderResults(body.results);
             }
+            if (body.results.length) showFeedback(body.request_id);
+            if (body.resolved_query) message.appendChild(document.createTextNode(TEXT.searchedAs(asText(body.resolved_query))));
+            conversation = conversation.concat([query]).slice(-MAX_HISTORY);
+            restart.hidden = false;
           } else {
             var shown = status === 200 ? { kind: "unavailable", text: TEXT.badAnswer, retry: true }
               : errorMessage(status, body);
@@ -403,6 +503,18 @@
           setBusy(false);
         });
     }
+
+    // Start over: the next question is read on its own.
+    form.appendChild(restart);
+    restart.addEventListener("click", function () {
+      conversation = [];
+      restart.hidden = true;
+      list.textContent = "";
+      showFeedback(null);
+      clearMessage();
+      input.value = "";
+      input.focus();
+    });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
