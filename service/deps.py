@@ -1,4 +1,8 @@
-"""Dependencies that routes declare to get at the service's state."""
+"""Dependencies that routes declare to get at the service's state.
+
+Each is ``async`` though it awaits nothing: FastAPI runs a plain function in a worker thread, and the hop there and
+back cost a search more than the lookup itself.
+"""
 
 from __future__ import annotations
 
@@ -26,21 +30,21 @@ ADMIN_KEY_SCHEME = Security(
 )
 
 
-def get_state(request: Request) -> ServiceState:
+async def get_state(request: Request) -> ServiceState:
     return request.app.state.service
 
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
 
-def get_index(state: StateDep) -> Index:
+async def get_index(state: StateDep) -> Index:
     """The loaded index; 503 while it is loading or if it failed to load."""
     if state.index is None:
         raise _not_ready(state)
     return state.index
 
 
-def get_retriever(state: StateDep) -> Retriever:
+async def get_retriever(state: StateDep) -> Retriever:
     """The Retriever over the loaded index; 503 as for the index."""
     if state.retriever is None:
         raise _not_ready(state)
@@ -55,11 +59,11 @@ def _not_ready(state: ServiceState) -> NotReady:
     return NotReady(f"the index is still loading{being_built}; retry shortly", headers={"Retry-After": "2"})
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     return request.app.state.metrics
 
 
-def get_question_log(request: Request) -> QuestionLog | None:
+async def get_question_log(request: Request) -> QuestionLog | None:
     """The question log; None when questions are not logged (POLICYQA_LOG_QUESTIONS=false)."""
     return request.app.state.question_log
 

@@ -13,7 +13,7 @@ import pytest
 
 from retrieval import MODES
 from service.app import create_app
-from service.schemas import MAX_HISTORY, MAX_QUERY_CHARS, MAX_TOP_K
+from service.schemas import MAX_HISTORY, MAX_QUERY_CHARS, MAX_TOP_K, SearchResponse
 from service.settings import Settings
 from tests.conftest import LiveServer
 
@@ -41,6 +41,25 @@ def test_head_is_answered_wherever_get_is(failing_server: LiveServer) -> None:
         assert head.status_code == got.status_code == 200, path
         assert head.content == b""
         assert head.headers["content-type"] == got.headers["content-type"]
+
+
+def test_a_search_answers_in_the_documented_shape(failing_server: LiveServer) -> None:
+    """The route serialises its answer itself: it must still be the document's SearchResponse, every field present."""
+    document = httpx.get(f"{failing_server.url}/openapi.json").json()
+    fields = set(document["components"]["schemas"]["SearchResponse"]["properties"])
+    result_fields = set(document["components"]["schemas"]["SearchResult"]["properties"])
+    posted = httpx.post(f"{failing_server.url}/v1/search", json={"query": "外币租金", "top_k": 2})
+    got = httpx.get(f"{failing_server.url}/v1/search", params={"q": "外币租金", "top_k": 2})
+    for method in ("post", "get"):
+        ok = document["paths"]["/v1/search"][method]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert ok == {"$ref": "#/components/schemas/SearchResponse"}
+    for response in (posted, got):
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/json"
+        answer = response.json()
+        assert set(answer) == fields and answer["request_id"] == response.headers["x-request-id"]
+        assert len(answer["results"]) == 2 and all(set(result) == result_fields for result in answer["results"])
+        assert SearchResponse.model_validate(answer).model_dump(mode="json") == answer
 
 
 def test_a_500_has_the_error_shape_and_a_request_id(failing_server: LiveServer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
@@ -32,7 +33,7 @@ class Watching:
             assert progress is not None
             progress(len(vectors[-1]))
             with pytest.raises(Exception) as not_ready:
-                get_index(self.state)
+                asyncio.run(get_index(self.state))
             self.told.append(not_ready.value.message)
         return np.vstack(vectors)
 

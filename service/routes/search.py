@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from retrieval import Retriever
 from service.deps import API_KEY_SCHEME, MetricsDep, QuestionLogDep, RetrieverDep
@@ -26,7 +26,7 @@ router = APIRouter(
 @router.post("/search", response_model=SearchResponse, summary="Rank the clauses that answer a question")
 def search(
     body: SearchRequest, retriever: RetrieverDep, request: Request, metrics: MetricsDep, question_log: QuestionLogDep
-) -> SearchResponse:
+) -> Response:
     request.state.mode = body.mode  # a metrics label
     return _answer(retriever, body, metrics, question_log)
 
@@ -38,17 +38,17 @@ def search_get(
     request: Request,
     metrics: MetricsDep,
     question_log: QuestionLogDep,
-) -> SearchResponse:
+) -> Response:
     request.state.mode = params.mode
     return _answer(retriever, params.to_request(), metrics, question_log)
 
 
-def _answer(
-    retriever: Retriever, body: SearchRequest, metrics: Metrics, question_log: QuestionLog | None
-) -> SearchResponse:
+def _answer(retriever: Retriever, body: SearchRequest, metrics: Metrics, question_log: QuestionLog | None) -> Response:
     """The answer, under the request's id; counted if the notices may not answer it, and logged."""
     response = answer(retriever, body, request_id_var.get())
     metrics.searched(response.answerable)
     if question_log is not None:
         question_log.search(body, response)
-    return response
+    # Serialised here, in the endpoint's worker thread: the model was validated as it was built, and FastAPI would
+    # validate it again in a second worker thread (response_model is kept for the OpenAPI document).
+    return Response(response.model_dump_json(), media_type="application/json")
