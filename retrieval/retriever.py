@@ -13,7 +13,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    where the notices' BM25 tells them apart (``notice``); then the notice's fit to the place the question
    asks about (``place``: retrieval/jurisdiction.py); a notice past its stated validity ranks lower, or is
    hidden (retrieval/expiry.py).
-3. Reranking, with a reranker: the best ``rerank_depth`` candidates are read with the question; the
+3. Reranking, with a reranker: the best ``rerank_depth`` candidates of the best notice (``rerank_scope``
+   ``notice``; or of all, ``all``) are read with the question; the
    reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
    first stage's score, over the best one's, the rest.
 4. Answerability: from the reranker's best score against its threshold where it read the candidates and has
@@ -201,21 +202,52 @@ class Retriever:
     def _rerank(
         self, snapshot: Snapshot, reranker: Reranker, query: str, order: list[str], scored: dict[str, Parts]
     ) -> tuple[list[str], float | None]:
-        """Read the best ``rerank_depth`` candidates with the question; give the reranker's normalised score
-        ``rerank_weight`` of their final score, the first stage's (over the best) the rest; the new order, and the
-        reranker's best raw score (None if it read nothing)."""
-        head = [(key, passage) for key in order[: self.config.rerank_depth] if (passage := snapshot.get_passage(key))]
+        """Read the head (``_rerank_head``) with the question, and reorder it: each clause's new score is the
+        reranker's normalised score for ``rerank_weight`` and the first stage's (over the head's best) for the rest.
+        With scope ``notice`` the head keeps the places it held, best new score in the best place, each clause's
+        ``rerank`` part what the move added or took away; with ``all`` the new scores rank it. The new order, and
+        the reranker's best raw score (None if it read nothing)."""
+        head = self._rerank_head(snapshot, order)
         raw = reranker.score(query, [lexical_text(passage) for _, passage in head])
+        if not len(raw):
+            return order, None
         weight = self.config.rerank_weight
-        best = sum(scored[order[0]].values())
-        scale = (1 - weight) / best if best > 0 else 1 - weight
-        for parts in scored.values():
-            for stage in parts:
-                parts[stage] *= scale
-        lo, span = (float(raw.min()), float(np.ptp(raw))) if len(raw) else (0.0, 0.0)
-        for (key, _), value in zip(head, raw.tolist(), strict=True):
-            scored[key]["rerank"] = weight * ((value - lo) / span if span > 0 else 1.0)
-        return _best_first(scored), (float(raw.max()) if len(raw) else None)
+        keys = [key for key, _ in head]
+        first = np.array([sum(scored[key].values()) for key in keys])
+        span = float(np.ptp(raw))
+        normalised = (raw - raw.min()) / span if span > 0 else np.ones_like(raw)
+        if self.config.rerank_scope == "all":
+            best = sum(scored[order[0]].values())
+            scale = (1 - weight) / best if best > 0 else 1 - weight
+            for parts in scored.values():
+                for stage in parts:
+                    parts[stage] *= scale
+            for key, value in zip(keys, normalised.tolist(), strict=True):
+                scored[key]["rerank"] = weight * value
+            return _best_first(scored), float(raw.max())
+        best = float(first.max())
+        new = (1 - weight) * first / best + weight * normalised if best > 0 else normalised
+        places = sorted(first.tolist(), reverse=True)  # the head's scores, best first: the places it held
+        for place_score, index in zip(places, np.argsort(-new, kind="stable").tolist(), strict=True):
+            scored[keys[index]]["rerank"] = place_score - float(first[index])
+        return _best_first(scored), float(raw.max())
+
+    def _rerank_head(self, snapshot: Snapshot, order: list[str]) -> list[tuple[str, Passage]]:
+        """The clauses the reranker reads: the best ``rerank_depth`` of the scope (the best notice's, or all)."""
+        depth = self.config.rerank_depth
+        if self.config.rerank_scope == "all":
+            return [(key, passage) for key in order[:depth] if (passage := snapshot.get_passage(key))]
+        head: list[tuple[str, Passage]] = []
+        notice = None
+        for key in order:
+            if (passage := snapshot.get_passage(key)) is None:
+                continue
+            notice = notice or passage.doc_id
+            if passage.doc_id == notice:
+                head.append((key, passage))
+                if len(head) == depth:
+                    break
+        return head
 
     def _hits(
         self, snapshot: Snapshot, order: list[str], scored: dict[str, Parts], query_terms: set[str], top_k: int

@@ -16,6 +16,7 @@ from corpus.regions import region_named
 from index import EMBEDDER_KINDS, STORES
 from index.factory import IndexConfig
 from retrieval import RankingConfig, Thresholds
+from retrieval.config import RERANK_SCOPES
 from retrieval.rerankers import parse_reranker
 
 _RANKING = RankingConfig()  # the measured defaults, each documented where it is defined
@@ -121,6 +122,11 @@ class Settings(BaseSettings):
     rerank_weight: float = Field(
         _RANKING.rerank_weight, ge=0, le=1, description="The reranker's share of a reranked clause's final score."
     )
+    rerank_scope: Literal[RERANK_SCOPES] = Field(  # type: ignore[valid-type]
+        _RANKING.rerank_scope,
+        description="notice: the reranker reorders the best notice's clauses among the places they held; all: the "
+        "best candidates whatever their notice.",
+    )
     bm25_weight: float = Field(_RANKING.bm25_weight, ge=0, le=1, description="BM25's weight in hybrid fusion.")
     dense_weight: float = Field(
         _RANKING.dense_weight, ge=0, le=1, description="The dense leg's weight in hybrid fusion."
@@ -194,6 +200,7 @@ class Settings(BaseSettings):
             expired_share=self.expired_share,
             rerank_depth=self.rerank_depth,
             rerank_weight=self.rerank_weight,
+            rerank_scope=self.rerank_scope,
             thresholds=Thresholds(
                 self.answerable_min_dense,
                 self.answerable_min_coverage,

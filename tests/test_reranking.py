@@ -16,10 +16,11 @@ import pytest
 from corpus import DEFAULT_CORPUS_DIR, load_corpus
 from index import DirectoryIndex
 from index.clauses import lexical_text
+from index.embedders import Embedder
 from retrieval import RankingConfig, RetrievalRequest, Retriever, Thresholds, make_reranker
 from service.settings import Settings
 from tests.commands import POLICYQA
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, open_notices
 from tests.tiny_models import tiny_bert
 
 QUESTION = "融资租赁公司能收外币租金吗"
@@ -40,7 +41,7 @@ class LengthReranker:
 
 
 def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(default_index: DirectoryIndex) -> None:
-    config = RankingConfig(rerank_depth=8, rerank_weight=0.4)
+    config = RankingConfig(rerank_depth=8, rerank_weight=0.4, rerank_scope="all")
     reranker = LengthReranker()
     retriever = Retriever(default_index, config, reranker)
     first = retriever.search(RetrievalRequest(QUESTION, top_k=30, rerank=False))
@@ -75,12 +76,51 @@ def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(def
 def test_a_reranker_reads_the_one_legs_candidates_in_a_single_leg_mode(
     default_index: DirectoryIndex, mode: str
 ) -> None:
-    retriever = Retriever(default_index, RankingConfig(rerank_depth=5, rerank_weight=1.0), LengthReranker())
+    config = RankingConfig(rerank_depth=5, rerank_weight=1.0, rerank_scope="all")
+    retriever = Retriever(default_index, config, LengthReranker())
     hits = retriever.search(RetrievalRequest(QUESTION, top_k=5, mode=mode)).hits
     assert set(hits[0].scores) == {mode, "rerank"}
     assert hits[0].scores[mode] == 0.0 and hits[0].scores["rerank"] == 1.0  # the weight is all the reranker's
     lengths = [len(lexical_text(hit.passage)) for hit in hits if hit.scores.get("rerank", 0) > 0]
     assert len(lengths) >= 4 and lengths == sorted(lengths, reverse=True)
+
+
+def test_in_notice_scope_the_best_notices_clauses_trade_places_and_no_other_moves(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    notices = {
+        "a-tax": "关于出口退税的通知\n一、出口退税容缺办理，企业可先办理退税。\n二、出口退税申报期限延长至6月底，逾期可补报出口退税，补报须附说明材料。\n"
+        "三、出口退税实行无纸化申报。\n四、出口企业可预约办理出口退税，税务机关提供上门辅导和政策解读服务。\n",
+        "b-tax": "关于退税服务的公告\n一、出口退税容缺办理。\n二、出口退税可网上办理，全程无纸化，企业足不出户即可完成申报。\n",
+    }
+    index = open_notices(notices, tmp_path, embedder)
+    question = "出口退税怎么办理"
+    reranker = LengthReranker()
+    retriever = Retriever(index, RankingConfig(rerank_depth=3, rerank_weight=0.6), reranker)
+    first = retriever.search(RetrievalRequest(question, top_k=6, rerank=False)).hits
+    reranked = retriever.search(RetrievalRequest(question, top_k=6)).hits
+
+    top_notice = first[0].passage.doc_id
+    head = [hit for hit in first if hit.passage.doc_id == top_notice][:3]
+    ((_, texts),) = reranker.calls
+    assert texts == [lexical_text(hit.passage) for hit in head]  # the best notice's best 3, in order
+    lengths = np.array([len(text) for text in texts], dtype=float)
+    best = max(hit.score for hit in head)
+    new = [
+        0.4 * hit.score / best + 0.6 * (n - lengths.min()) / np.ptp(lengths)
+        for hit, n in zip(head, lengths, strict=True)
+    ]
+    head_order = [head[i].passage.passage_id for i in np.argsort(new)[::-1]]
+    places = [i for i, hit in enumerate(first) if hit in head]
+    assert [reranked[i].passage.passage_id for i in places] == head_order  # in the places the head held
+    assert [reranked[i].score for i in places] == pytest.approx([first[i].score for i in places])
+    others = [i for i in range(len(first)) if i not in places]
+    assert [(reranked[i].passage.passage_id, reranked[i].score) for i in others] == [
+        (first[i].passage.passage_id, first[i].score) for i in others
+    ]  # no other notice's clause moves
+    assert reranked[0].passage.doc_id == top_notice
+    for hit in reranked:
+        assert hit.score == pytest.approx(sum(hit.scores.values()))
 
 
 def test_with_no_weight_the_reranker_changes_no_order(default_index: DirectoryIndex) -> None:
@@ -162,15 +202,19 @@ def test_a_sentence_transformers_cross_encoder_reranks_over_http(
         assert result["score"] == pytest.approx(sum(result["scores"].values()))
     reranker = make_reranker(f"sentence-transformers:{cross_encoder}")
     assert reranker is not None
-    head = [result for result in reranked if "rerank" in result["scores"]]
-    texts = [lexical_text(default_index.get_passage(result["passage_id"])) for result in head]  # the same notice
-    raw = reranker.score(QUESTION, texts)
-    # The reranker's part follows its own order of the head: the clause it scores best has the whole weight.
-    assert head[int(np.argmax(raw))]["scores"]["rerank"] == pytest.approx(0.5)
-    assert head[int(np.argmin(raw))]["scores"]["rerank"] == pytest.approx(0.0)
-
     # Without the stage, the same server ranks as one with no reranker at all.
     first_stage = httpx.post(f"{reranking_server.url}/v1/search", json={**body, "rerank": False}).json()["results"]
+    # The head, the first stage's best 10 (one notice), is put in the reranker's order, half its own score and half
+    # the reranker's, in the places it held.
+    head = first_stage[:10]
+    texts = [lexical_text(default_index.get_passage(result["passage_id"])) for result in head]
+    raw = reranker.score(QUESTION, texts)
+    new = [
+        0.5 * r["score"] / head[0]["score"] + 0.5 * (v - raw.min()) / np.ptp(raw)
+        for r, v in zip(head, raw, strict=True)
+    ]
+    assert [r["passage_id"] for r in reranked[:10]] == [head[i]["passage_id"] for i in np.argsort(new)[::-1]]
+    assert [r["score"] for r in reranked[:10]] == pytest.approx([r["score"] for r in head])
     plain = httpx.post(f"{server.url}/v1/search", json=body).json()["results"]
     assert [(r["passage_id"], r["scores"]) for r in first_stage] == [(r["passage_id"], r["scores"]) for r in plain]
     query = {"q": QUESTION, "top_k": 15, "rerank": "false"}
