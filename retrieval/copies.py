@@ -3,7 +3,9 @@ text; a reader wants such a clause once, told where else it stands."""
 
 from __future__ import annotations
 
+from collections import Counter
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from corpus.models import Passage
 from index.tokenizer import normalize
@@ -31,8 +33,14 @@ def copy_key(passage: Passage) -> str | None:
 def near_copies(first: str, second: str) -> bool:
     """True when two copy keys match for ``NEAR_COPY_SIMILARITY`` of their characters (difflib's ratio): the same
     clause, lightly edited."""
-    # The length bound (real_quick_ratio) first: making a matcher indexes ``second``, the costly part.
-    if 2 * min(len(first), len(second)) < NEAR_COPY_SIMILARITY * (len(first) + len(second)):
+    # difflib's upper bounds first, the length's and the shared characters' (real_quick_ratio, quick_ratio), the
+    # second from cached counts: a matcher indexes ``second`` as it is made, the costly part of most checks.
+    most = NEAR_COPY_SIMILARITY * (len(first) + len(second)) / 2
+    if min(len(first), len(second)) < most or (_characters(first) & _characters(second)).total() < most:
         return False
-    matcher = SequenceMatcher(None, first, second, autojunk=False)
-    return matcher.quick_ratio() >= NEAR_COPY_SIMILARITY and matcher.ratio() >= NEAR_COPY_SIMILARITY
+    return SequenceMatcher(None, first, second, autojunk=False).ratio() >= NEAR_COPY_SIMILARITY
+
+
+@lru_cache(maxsize=4096)
+def _characters(text: str) -> Counter[str]:
+    return Counter(text)
