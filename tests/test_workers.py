@@ -23,6 +23,11 @@ def workers_of(pid: int) -> list[int]:
     return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
 
 
+def ready(url: str) -> bool:
+    with httpx.Client() as fresh:  # a new connection: whichever worker takes it answers
+        return fresh.get(f"{url}/readyz").status_code == 200
+
+
 def top_doc(url: str) -> str:
     with httpx.Client() as fresh:  # a new connection each time, so that any worker may take it
         found = fresh.post(f"{url}/v1/search", json={"query": "出口退税容缺办理", "top_k": 1}, timeout=30)
@@ -53,6 +58,10 @@ def test_workers_share_one_build_and_each_serves_an_added_notice(corpus_copy: Pa
     served = subprocess.Popen(command, env=env, stderr=subprocess.PIPE, text=True)
     try:
         wait_until_ready(url, timeout=180, process=served)
+        deadline = time.monotonic() + 120
+        while not all(ready(url) for _ in range(20)):  # every worker, not only the first to load its index
+            assert time.monotonic() < deadline, "a worker never became ready"
+            time.sleep(0.2)
         assert len(workers_of(served.pid)) == 2
         added = httpx.post(
             f"{url}/v1/admin/notices",
