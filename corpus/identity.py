@@ -39,16 +39,26 @@ _NATIONAL_NUMBER = re.compile(
 _TITLE_ISSUER = re.compile(
     r"^(?!转发|印发)((?:[\u4e00-\u9fff()（）]{2,30}?(?:政府|办公厅|办公室|委员会|部|局|署|厅|委|院|会|行|中心|指挥部|小组)[\s、]*)+)关于"
 )
+_DATELINE = re.compile(r"(新华社|中新社)\S{0,12}?电")
 _NEWS = re.compile(r"(新华社|中新社|本报讯|记者|通讯员|[0-9０-９]{1,2}日电|[(（]?[\u4e00-\u9fff]{2,4}讯[)）]?)")
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("解读", re.compile(r"(解读|答记者问|问答|答问|热点问题|一图读懂)")),
-    ("公告", re.compile(r"(公告|通告)$")),
+    ("其他", re.compile(r"(公开信|一封信|倡议书|令|令[(（]第\d{1,4}号[)）])$")),
+    # A headline that reports a document being issued (税务总局发布…措施) or leads with who or where it is about
+    # (山东：…) is news, not that document.
+    (
+        "新闻",
+        re.compile(
+            r"^(?!.*关于)(?:.*(发布(?!会)|出台|印发|下发|公布|推出|发文)(?!.*的(通知|公告)$)|[^：:]{2,12}[：:])"
+        ),
+    ),
+    ("解读", re.compile(r"(解读|答记者问|问答|答问|解答|热点问题|一图读懂)")),
+    ("公告", re.compile(r"(公告|通告|公示)$")),
     ("通知", re.compile(r"(通知|通报)$")),
     ("意见", re.compile(r"意见$")),
     ("办法", re.compile(r"(办法|规定|细则|规则|条例|标准)$")),
     ("措施", re.compile(r"(措施|方案|计划|规划|举措|若干|指南|指引|提示)$")),
 )
-KINDS = (*(kind for kind, _ in _KINDS), "新闻")
+KINDS = ("通知", "公告", "意见", "办法", "措施", "解读", "新闻", "其他")
 _DATE = r"(?:(\d{4})\s*年\s*)?(\d{1,2})\s*月\s*(\d{1,2})\s*日"
 # Said of the notice itself (本通知, 本办法…), not of a deadline it sets (申报期限延长至2月24日).
 _ITSELF = r"本(?:通知|公告|通告|办法|意见|措施|规定|细则|方案|政策|决定)"
@@ -103,7 +113,9 @@ def notice_region(title: str, issuer: str | None, number: str | None, text: str)
             return places_in(_PROVINCE_ABBREVIATIONS[number[0]])[0]
         if _NATIONAL_NUMBER.search(number):
             return NATIONAL
-    head = _NEWS.sub("", text[:200])  # a news item's dateline (新华社北京2月1日电) names where it was written
+    # A news agency's dateline (新华社北京2月1日电) names where the report was written, and the places its story
+    # goes on to name are not where it applies: such a report is placed by its title alone.
+    head = "" if _DATELINE.search(text, 0, 200) else _NEWS.sub("", text[:200])
     return _deepest(places_in(title) or places_in(head))
 
 
@@ -119,8 +131,9 @@ def _deepest(places: list[Region]) -> Region | None:
 
 
 def notice_kind(title: str) -> str:
-    """通知, 公告, 意见, 办法, 措施 or 解读 by what the title ends with; else 新闻, a headline (浙江：全省各地
-    “健康码”陆续上线), since a document names its kind in its title."""
+    """通知, 公告, 意见, 办法, 措施, 解读 or 其他 (a letter, an order) by what the title ends with; else 新闻, a
+    headline (浙江：全省各地“健康码”陆续上线) or one that reports a document being issued, since a document names
+    its kind in its title."""
     name = re.sub(r"[\s《》“”\"]", "", title)
     for kind, pattern in _KINDS:
         if pattern.search(name):

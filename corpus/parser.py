@@ -27,12 +27,37 @@ _RESPONSIBLE = re.compile(r"[(（]\s*责任单位\s*[:：](?P<units>[^()（）]*
 _SHARED_SUFFIXES = ("片区管理机构",)
 _INTRO = "引言"
 _TITLE_WRAPPING = re.compile(
-    r"^\s*【[^】]{1,20}】|^\s*[\u4e00-\u9fff]{1,10}[〔\[【]\d{4}[〕\]】]\d{1,4}号\s*[-—－]\s*|(新华社|中新社)\S{0,12}电$"
+    r"^\s*【[^】]{1,20}】|^\s*[^\s丨|]{1,12}[丨|]|^\s*[\u4e00-\u9fff]{1,10}[〔\[【]\d{4}[〕\]】]\d{1,4}号\s*[-—－]?\s*|(新华社|中新社)\S{0,12}电$"
 )
+# A page that runs its heading and the document's own heading into one line: "X X 正文…".
+_REPEATED_TITLE = re.compile(r"^(\S.{7,100}?)\s+\1(?:\s|$)")
+# An organ's name on a line of its own: 北京市市场监督管理局, 某某医院门办.
+_ORGAN = re.compile(
+    r"^[\u4e00-\u9fff()（）\s]{2,30}?(?:政府|办公厅|办公室|委员会|指挥部|领导小组|中心|[局厅委院会行部署办处])$"
+)
+_TITLE_DATE = re.compile(
+    r"(?:通知|意见|办法|方案|规定|决定|公告|通告|措施|细则)\s*[(（]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]"
+)
+_PUBLIC_NOTE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[(（]此件")
+_KIND_NAMES = "通知|意见|决定|公告|通告|办法|方案|规定|措施|细则"
+_OWN_HEADING = re.compile(
+    rf"(?:^|\s)((?:\S+\s+){{0,3}}关于[^。；！？!?，,]{{2,90}}?的?(?:若干)?(?:{_KIND_NAMES}))(?=\s|[(（]|$)"
+)
+_ANNOUNCEMENT_NUMBER = re.compile(
+    r"(?<![《（(\u4e00-\u9fff])((?:[\u4e00-\u9fff]{2,20}[ \u3000\xa0])*[\u4e00-\u9fff]{2,20}公告\s*\d{4}\s*年\s*第\s*\d{1,4}\s*号)(?![)）])"
+)
+# A breadcrumb or a column's name (通知公告) heads a page, not a notice.
+_PAGE_HEADING = re.compile(
+    r"当前位置|您的位置|首页|[>＞»]|^(?:通知公告|公示公告|公告公示|政策法规|政策解读|新闻动态|工作动态)$"
+)
+_NOT_SUBTITLE = re.compile(r"[，,。；;：:！!？?\[【［■●◆▲]|讯|电$|记者")
+_ORDER_TITLE = re.compile(r"^(\S{4,60}?)令[(（](第\d{1,4}号)[)）]$")
 # Clauses longer than this many characters are cut into parts of whole sentences (measured in the README).
 MAX_PASSAGE_CHARS = 600
 # How much of its text names a notice that opens with no title or short phrase.
 OPENING_TITLE_CHARS = 24
+# The longest news headline taken from the opening of a report.
+HEADLINE_MAX_CHARS = 60
 
 
 @dataclass
@@ -99,6 +124,9 @@ def parse_notice(
     _walk_body(walk, lines, body_from)
     if signed is None:
         issuer, signed = _signature(lines)
+    if issuer is None and (order := _ORDER_TITLE.match(title)) and _ORGAN.match(order.group(1)):
+        issuer = order.group(1)
+    signed = signed or _stated_date(text)
 
     document = Document(
         doc_id=doc_id,
@@ -106,7 +134,7 @@ def parse_notice(
         citation_title=_citation_title(title),
         source_file=source_file,
         text=text,
-        identity=read_identity(title, issuer, signed or published, markers.document_number(text), text, source_url),
+        identity=read_identity(title, issuer, signed or published, _number(title, text), text, source_url),
     )
     passages = _finish(walk, document)
     return document, passages
@@ -119,24 +147,70 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
     without one is named by its opening phrase (山西省推行工程建设项目“不见面审批”), or its opening
     characters, so that a citation still says which notice it is.
     """
+    repeated = _REPEATED_TITLE.match(lines[0].text) if lines else None
+    if repeated and markers.notice_title(repeated.group(1)):
+        return _clean_title(repeated.group(1)), 0
     for i, line in enumerate(lines[:40]):
         found = markers.notice_title(line.text)
-        if found:
-            return _clean_title(found), i + 1
+        if found and not _PAGE_HEADING.search(_clean_title(found)):
+            title = _clean_title(found)
+            # A page heading may drop the organs that the document's own heading, right under it, opens with.
+            below = lines[i + 1].text if i + 1 < len(lines) else ""
+            fuller = _clean_title(below) if markers.notice_title(below) else ""
+            if fuller.endswith(title) and _ORGAN.match(fuller.removesuffix(title)):
+                return fuller, i + 2
+            return title, i + 1
         if markers.has_sentence(line.text):
             break
     if lines and markers.is_short_line(lines[0].text):
-        return _clean_title(lines[0].text), 1
+        return _headline(lines[0].text) or _clean_title(lines[0].text), 1
     if not lines:
         return doc_id, 0
+    if heading := _own_heading(lines[0].text):
+        return _clean_title(heading), 0
+    if headline := _headline(lines[0].text):
+        return headline, 0
     opening = markers.opening_phrase(lines[0].text)
     return _clean_title(opening or lines[0].text[:OPENING_TITLE_CHARS] + "…"), 0
 
 
+def _own_heading(text: str) -> str:
+    """The document's own heading (its organs, then 关于…的意见) where a page runs it, after a news headline,
+    into its first line; '' if there is none."""
+    match = _OWN_HEADING.search(text, 0, 200)
+    if not match:
+        return ""
+    *before, heading = re.split(r"\s+(?=关于)", match.group(1), maxsplit=1)
+    organs = before[0].split() if before else []
+    while organs and not _ORGAN.match(organs[0]):
+        organs.pop(0)
+    return " ".join([*organs, heading])
+
+
+def _headline(text: str) -> str:
+    """A news headline that a page runs into its report, whose parts are set apart by spaces
+    (减息免租降税 江西打出稳定经济增长“组合拳” 新华社南昌…电): its first part, which may hold a ！ or ，, and
+    the short part after it with no punctuation, which is a subtitle and not yet the report, the two set apart
+    by a space as a reader would print them; '' if none."""
+    parts = _TITLE_WRAPPING.sub("", text).replace("\u200d", " ").split()
+    if not parts or not 4 <= len(parts[0]) <= HEADLINE_MAX_CHARS or "。" in parts[0] or _ORGAN.match(parts[0]):
+        return ""
+    subtitle = parts[1] if len(parts) > 1 else ""
+    # The report, a dateline, a column label ([主题分类]) or the headline said again is no subtitle.
+    if (
+        not 4 <= len(subtitle) <= 30
+        or _NOT_SUBTITLE.search(subtitle)
+        or len(parts[0]) + len(subtitle) > HEADLINE_MAX_CHARS
+        or any(subtitle[k : k + 6] in parts[0] for k in range(len(subtitle) - 5))
+    ):
+        return _clean_title(parts[0])
+    return f"{_clean_title(parts[0])} {_clean_title(subtitle)}"
+
+
 def _clean_title(line: str) -> str:
-    """The title without what pages put around it: a column banner (【今日头条】), the 文号 before it, a news
-    dateline after it (新华社杭州2月10日电)."""
-    line = _TITLE_WRAPPING.sub("", line)
+    """The title without what pages put around it: a column banner (【今日头条】) or label (共渡难关③丨), the 文号
+    before it, a news dateline after it (新华社杭州2月10日电), the "..." of a page that cuts it short."""
+    line = _TITLE_WRAPPING.sub("", line).removesuffix("...")
     # Saved pages often break a title with spaces: "关于印发 中国(广西)自由贸易试验区 建设实施方案的通知".
     return re.sub(r"\s+", "", line) if re.search(r"[\u4e00-\u9fff]", line) else line.strip()
 
@@ -169,13 +243,39 @@ def _take_notice_block(walk: _Walk, lines: list[Segment], start: int, title: str
 
 
 def _signature(lines: list[Segment]) -> tuple[str | None, str | None]:
-    """The issuer and date that sign a notice at its end (财政部办公厅 2020年2月14日), if it is signed there."""
-    for i in range(len(lines) - 1, max(len(lines) - 4, -1), -1):
-        signed = markers.signing_date(lines[i].text)
-        if signed is not None:
-            previous = lines[i - 1].text if i > 0 else ""
-            return (previous if markers.is_short_line(previous) else None), signed
-    return None, None
+    """The issuer and date that sign a notice at its end (财政部办公厅 2020年2月14日), if it is signed there; an
+    organ's name alone on the last line signs it without a date."""
+    # Attachments may follow the signature: then the main text ends at the first 附件 heading.
+    annex = next((i for i, line in enumerate(lines) if markers.annex_heading(line.text)), len(lines))
+    for end in (len(lines), annex):
+        for i in range(end - 1, max(end - 4, -1), -1):
+            signed = markers.signing_date(lines[i].text)
+            if signed is not None:
+                previous = lines[i - 1].text if i > 0 else ""
+                return (previous if markers.is_short_line(previous) else None), signed
+    last = lines[-1].text.strip() if lines else ""
+    return (last if _ORGAN.match(last) else None), None
+
+
+def _number(title: str, text: str) -> str | None:
+    """The notice's 文号: 桂政发〔2020〕5号, or an announcement's 财政部 税务总局公告2020年第8号, or an order's 第1号
+    (…指挥部令（第1号）)."""
+    if number := markers.document_number(text):
+        return number
+    if announcement := _ANNOUNCEMENT_NUMBER.search(text, 0, 800):
+        return announcement.group(1)
+    order = _ORDER_TITLE.match(title)
+    return order.group(2) if order else None
+
+
+def _stated_date(text: str) -> str | None:
+    """The date of issue written in brackets under the title (…若干意见 （2020年2月10日）) or over a
+    ``（此件公开发布）`` note that closes a signature, as YYYY-MM-DD; else None."""
+    match = _TITLE_DATE.search(text, 0, 400) or _PUBLIC_NOTE_DATE.search(text)
+    if not match:
+        return None
+    year, month, day = (int(group) for group in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else None
 
 
 def _walk_body(walk: _Walk, lines: list[Segment], start: int) -> None:

@@ -50,6 +50,8 @@ def test_a_region_lies_within_the_regions_above_it() -> None:
         ("关于进一步做好疫情防控的通知", None, "闽政办〔2020〕8号", "", "福建省"),
         ("浙江：让大数据成为利剑", None, None, "新华社北京2月10日电 浙江省各地……", "浙江省"),  # not the dateline
         ("多部门介绍复工复产情况", None, None, "记者从发布会获悉。", None),
+        # A news agency's dateline, and the places its story names, do not place the report.
+        ("五部门：强化资金支持", None, None, "新华社北京2月10日电（记者张三）湖北省各地……", None),
     ],
 )
 def test_a_notice_applies_where_its_issuer_title_number_or_opening_says(
@@ -68,6 +70,14 @@ def test_a_notice_applies_where_its_issuer_title_number_or_opening_says(
         ("南宁市跨境电子商务发展促进办法", "办法"),
         ("关于延长社保缴费期限的政策解读", "解读"),
         ("浙江：全省各地“健康码”陆续上线", "新闻"),
+        ("甲市应急物资通行证件办理信息公示", "公告"),
+        ("致全市居民的一封信", "其他"),
+        ("甲省防控工作指挥部令（第2号）", "其他"),
+        ("甲局发布《疫情期间税收优惠政策指引》", "新闻"),  # reports a document, is not it
+        ("甲省出台支持企业复工复产若干措施", "新闻"),
+        ("甲县：十条措施助企业渡难关", "新闻"),
+        ("网上办税清单及常见问题解答", "解读"),
+        ("甲市新闻发布会答记者问", "解读"),
     ],
 )
 def test_a_notice_s_kind_is_what_its_title_calls_it(title: str, kind: str) -> None:

@@ -162,3 +162,102 @@ def test_a_numbered_sentence_that_is_no_title_is_a_clause_not_a_heading() -> Non
     )
     assert by_id["n:3"].text == "三、本通知自印发之日起施行，有效期至2022年12月31日。"
     assert by_id["n:1.p1"].section_path == ("一、总体要求",)  # a title stays a heading
+
+
+def read(text: str):
+    """The document record the parser makes of an invented notice text."""
+    return parse_notice("n", text, "n.txt", None)[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        # A news headline keeps its subtitle after a space, and its ！, but not the report or the dateline after it.
+        (
+            "甲市推出网上办税服务 企业足不出户可办理 近日，甲市税务局推出网上办税服务。",
+            "甲市推出网上办税服务 企业足不出户可办理",
+        ),
+        ("同心抗疫！乙县服务平台正式上线 今年春节，乙县推出服务平台。", "同心抗疫！乙县服务平台正式上线"),
+        ("减租降息 丙省出台惠企举措 新华社丙城2月8日电（记者张三）丙省近日出台举措。", "减租降息 丙省出台惠企举措"),
+        ("丁区发布复工指引 丁区发布复工指引 为做好复工工作，丁区发布指引。", "丁区发布复工指引"),
+        # Column banners and labels are page chrome.
+        ("【今日头条】战疫有我 戊县开通绿色通道 戊县税务局开通绿色通道，方便企业。", "战疫有我 戊县开通绿色通道"),
+        ("共克时艰②丨己区推出十条举措 为支持企业，己区推出十条举措。", "己区推出十条举措"),
+        (
+            "当前位置：首页 > 通知公告\n发布时间：2020-02-10 来源：庚市商务局\n关于做好保供工作的通知\n各区：\n现通知如下。",
+            "关于做好保供工作的通知",
+        ),
+        # A page truncates a long title with "...", which is not part of it.
+        ("关于疫情防控期间暂停窗口...\n为减少人员聚集，暂停窗口服务。", "关于疫情防控期间暂停窗口"),
+        # A letter's salutation after its title is not part of it.
+        ("致全市企业的一封信 全市各企业：\n疫情当前，请做好防护。", "致全市企业的一封信"),
+    ],
+)
+def test_a_title_is_read_without_page_chrome_or_the_text_after_it(text: str, title: str) -> None:
+    assert read(text).title == title
+
+
+def test_a_heading_repeated_by_the_page_is_read_once_with_its_organs() -> None:
+    text = "辛市商务局 辛市财政局关于做好保供工作的通知 辛市商务局 辛市财政局关于做好保供工作的通知 各区：现通知如下。"
+    document = read(text)
+    assert document.title == "辛市商务局辛市财政局关于做好保供工作的通知"
+    assert document.identity.issuer == "辛市商务局辛市财政局"
+
+
+def test_the_document_s_own_heading_under_the_page_heading_gives_its_organs() -> None:
+    text = "关于延长申报期限的公告\n壬省税务局 关于延长申报期限的公告\n现将有关事项公告如下。"
+    assert read(text).title == "壬省税务局关于延长申报期限的公告"
+    text = "（第3号）\n关于延长申报期限的公告\n（第3号） 关于延长申报期限的公告\n现将有关事项公告如下。"
+    assert read(text).title == "关于延长申报期限的公告"  # a number is no organ
+
+
+def test_a_document_heading_after_a_news_headline_is_the_title_and_its_bracketed_date_the_date() -> None:
+    text = (
+        "癸省出台二十条意见 中共癸省委 癸省人民政府 关于支持企业复工 稳定经济的若干意见 （2020年2月9日） "
+        "为支持企业复工，提出如下意见。\n一、总体要求\n坚持统筹推进。"
+    )
+    document = read(text)
+    assert document.title == "中共癸省委癸省人民政府关于支持企业复工稳定经济的若干意见"
+    assert document.identity.issuer == "中共癸省委癸省人民政府"
+    assert document.identity.date == "2020-02-09"
+
+
+@pytest.mark.parametrize(
+    ("ending", "issuer", "date"),
+    [
+        ("感谢您的支持！\n甲市市场监督管理局", "甲市市场监督管理局", None),
+        ("感谢您的支持！\n请大家相互转告", None, None),  # a sentence on the last line is no organ
+        ("感谢您的支持！\n2020年2月3日\n附件1\n专家名单\n张三 主任医师\n李四 主任医师", None, "2020-02-03"),
+        ("感谢您的支持！\n甲市防控工作领导小组办公室 2020年2月6 日 （此件公开发布）", None, "2020-02-06"),
+    ],
+)
+def test_a_signature_at_the_end_gives_issuer_and_date(ending: str, issuer: str | None, date: str | None) -> None:
+    document = read(f"关于做好防控工作的通知\n各单位：\n请做好防控工作。\n{ending}")
+    assert (document.identity.issuer, document.identity.date) == (issuer, date)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("关于调整外资政策的通知\n甲商外资[2020]1号\n各区：", "甲商外资〔2020〕1号"),
+        ("关于调整外资政策的通知\n甲商外资【2020】2号\n各区：", "甲商外资〔2020〕2号"),
+        ("关于支持防控的公告\n甲部 乙总局公告2020年第3号 现公告如下。", "甲部 乙总局公告2020年第3号"),
+        ("关于支持防控的公告\n现依据《办法》（甲部公告2015年第9号）公告如下。", None),  # cited, not its own
+    ],
+)
+def test_the_notice_s_own_number_is_read_whatever_its_brackets(text: str, number: str | None) -> None:
+    assert read(text).identity.number == number
+
+
+def test_an_order_is_numbered_and_issued_by_the_organ_its_title_names() -> None:
+    document = read("甲省防控工作领导小组指挥部令（第1号）\n各市：\n现发布如下命令。")
+    assert document.identity.number == "第1号"
+    assert document.identity.issuer == "甲省防控工作领导小组指挥部"
+    assert document.identity.kind == "其他"
+
+
+def test_a_document_number_before_the_title_is_not_part_of_it() -> None:
+    text = "甲政函〔2020〕7号 甲市人民政府关于做好复工工作的通知\n各区：\n现通知如下。"
+    document = read(text)
+    assert document.title == "甲市人民政府关于做好复工工作的通知"
+    assert document.identity.issuer == "甲市人民政府"
