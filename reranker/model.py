@@ -31,9 +31,13 @@ class DeltaError(ValueError):
     """A delta directory that does not fit its base model, or is incomplete."""
 
 
-def load_base(base_dir: Path, max_length: int, device: str | None = None) -> CrossEncoder:
+def load_base(base_dir: Path, max_length: int, device: str | None = None, layers: int | None = None) -> CrossEncoder:
     """The base model as a one-label ``CrossEncoder`` reading at most ``max_length`` tokens a pair, on ``device``
-    (default CPU); its head (pooler and classifier, which the base lacks) is new, drawn from torch's current seed."""
+    (default CPU); its head (pooler and classifier, which the base lacks) is new, drawn from torch's current seed.
+
+    ``layers`` keeps only the base's first that many encoder layers (all by default): a shallower model reads a
+    pair in proportionally less time. ValueError if the base has fewer.
+    """
     from sentence_transformers import CrossEncoder
     from transformers.utils import logging as transformers_logging
 
@@ -41,11 +45,24 @@ def load_base(base_dir: Path, max_length: int, device: str | None = None) -> Cro
     # Its load report lists the head as missing: it is, until a delta or training fills it (new_parameters).
     transformers_logging.set_verbosity_error()
     try:
-        return CrossEncoder(
+        model = CrossEncoder(
             str(base_dir), num_labels=1, max_length=max_length, device=device or "cpu", local_files_only=True
         )
     finally:
         transformers_logging.set_verbosity(verbosity)
+    if layers is not None:
+        _keep_layers(model, layers)
+    return model
+
+
+def _keep_layers(model: CrossEncoder, layers: int) -> None:
+    """Drop all but the model's first ``layers`` encoder layers."""
+    config = model.model.config
+    if not 1 <= layers <= config.num_hidden_layers:
+        raise ValueError(f"layers must be between 1 and {config.num_hidden_layers}, got {layers}")
+    encoder = model.model.base_model.encoder
+    encoder.layer = encoder.layer[:layers]
+    config.num_hidden_layers = layers
 
 
 def new_parameters(model: CrossEncoder, base_dir: Path) -> set[str]:
@@ -84,7 +101,7 @@ class PolicyReranker:
         if record["base_model"] != base_dir.name:
             raise DeltaError(f"{delta_dir} was trained over {record['base_model']}, not {base_dir.name}")
         data, delta = _read_delta(delta_dir / DELTA_WEIGHTS)
-        self.model = load_base(base_dir, record["max_length"], device)
+        self.model = load_base(base_dir, record["max_length"], device, record.get("layers"))
         _apply_delta(self.model, delta, new_parameters(self.model, base_dir), delta_dir)
         self.model.eval()
         if quantize:

@@ -4,6 +4,7 @@ and its small delta laid back over that base by PolicyReranker with the trained 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -37,7 +38,7 @@ from training.examples import (
 torch = pytest.importorskip("torch")
 pytest.importorskip("sentence_transformers")
 
-from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, DeltaError, PolicyReranker, predict  # noqa: E402
+from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, DeltaError, PolicyReranker, load_base, predict  # noqa: E402
 from training import train  # noqa: E402
 from training.train import TrainConfig, TrainResult, answerable_threshold, evaluate, rank_and_judge_loss, run  # noqa: E402
 
@@ -268,6 +269,27 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     assert again.delta_dir is None and not (tmp_path / "again").exists()
     for name, parameter in again.model.model.named_parameters():
         assert torch.equal(parameter, model_weights[name]), name
+
+
+def test_a_shallower_model_keeps_the_bases_first_layers_and_the_service_drops_the_same(
+    notices_dir: Path, tiny_base: Path, embedder: Embedder, cache_dir: Path, tmp_path: Path
+) -> None:
+    config = dataclasses.replace(TINY_TRAINING, layers=2, train_layers=1)
+    result = run(QUESTIONS, notices_dir, tmp_path, config, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir)
+    assert result.delta_dir == tmp_path and json.loads((tmp_path / DELTA_RECORD).read_text())["layers"] == 2
+
+    from safetensors.torch import load_file
+
+    trained_layers = {name.split(".")[3] for name in load_file(str(tmp_path / DELTA_WEIGHTS)) if ".layer." in name}
+    assert trained_layers == {"1"}  # the top of the two kept, not the base's third
+    reranker = PolicyReranker(tmp_path, base_dir=tiny_base)
+    assert len(reranker.model.model.base_model.encoder.layer) == 2
+    texts = ["出口退税办理时间", "边民互市贸易"]
+    pairs = [(QUESTIONS[0].question, text) for text in texts]
+    assert np.allclose(reranker.score(QUESTIONS[0].question, texts), predict(result.model, pairs), atol=1e-6)
+
+    with pytest.raises(ValueError, match="layers must be between 1 and 3, got 4"):
+        load_base(tiny_base, 64, layers=4)
 
 
 def test_the_answerable_threshold_flags_at_most_one_in_twenty_answerable_questions() -> None:

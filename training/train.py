@@ -1,7 +1,7 @@
 """Fine-tune the e5 base as a cross-encoder reranker on the team's questions; save only what differs from the base.
 
     python -m training.train --notices DIR --out DIR [--epochs 2] [--batch-size 16] [--max-length 192]
-        [--train-layers 4] [--negatives 7] [--seed 0] [--limit N]
+        [--layers 12] [--train-layers 4] [--negatives 7] [--seed 0] [--limit N]
 
 The examples are training/examples.py's: the training half of the notices only, hard negatives from the first
 stage, a tenth of the notices (with their copies) and of the off-topic questions held out to validate.
@@ -23,7 +23,9 @@ sentence-transformers' loss classes each run the model over their own pairs, so 
 pair twice on 2 cores; its MultipleNegativesRankingLoss always adds in-batch negatives (each another cross-encoder
 pass), and its other listwise losses (ListNet, ListMLE, LambdaLoss) are shift-invariant like the first term.
 
-Frozen: the embeddings and all but the top ``--train-layers`` layers. The backward pass then stops at those layers
+``--layers`` keeps only the base's first that many layers (a 6-layer model reads a pair in half the time; the
+delta records it, and the service drops the same layers). Frozen: the embeddings and all but the top
+``--train-layers`` of the kept layers. The backward pass then stops at those layers
 (faster on a CPU), and the delta is those layers and the new head (pooler and classifier). Its size in fp16 is
 2 bytes × (train_layers × 1,774,464 + 148,225) for e5-small: a layer is 591,360 parameters of attention,
 1,181,568 of feed-forward and 1,536 of layer norms, the head 147,840 + 385. That is 14.5 MB for 4 layers and
@@ -86,6 +88,7 @@ class TrainConfig:
     train_layers: int = 4
     negatives: int = 7
     seed: int = 0
+    layers: int | None = None  # the base's first that many encoder layers; None keeps all
     lr: float = 1e-4  # at 3e-5, 108 steps left the loss flat (3.29 → 3.28); at 1e-4 it fell to 2.24 in 100
 
 
@@ -160,7 +163,7 @@ def run(
     print(f"{len(split.train)} groups to train on, {len(split.validation)} to validate", flush=True)
 
     seed_everything(config.seed)  # the head's initial weights do not depend on how long mining drew
-    model = load_base(base_dir, config.max_length)
+    model = load_base(base_dir, config.max_length, layers=config.layers)
     trainable = freeze(model, base_dir, config.train_layers)
     step_seconds = train(model, trainable, split.train, config)
     with torch.no_grad():  # measure the weights that will be saved
@@ -400,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help="(question, clause) pairs a step")
     parser.add_argument("--max-length", type=int, default=defaults.max_length, help="tokens of a pair")
+    parser.add_argument("--layers", type=int, help="keep the base's first N encoder layers (default: all)")
     parser.add_argument("--train-layers", type=int, default=defaults.train_layers, help="top layers trained")
     parser.add_argument("--negatives", type=int, default=defaults.negatives, help="hard negatives a question")
     parser.add_argument("--seed", type=int, default=defaults.seed)
@@ -408,7 +412,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(THREADS)
     config = TrainConfig(
-        args.epochs, args.batch_size, args.max_length, args.train_layers, args.negatives, args.seed, defaults.lr
+        args.epochs, args.batch_size, args.max_length, args.train_layers, args.negatives, args.seed, args.layers
     )
     started = time.perf_counter()
     questions = read_questions(args.questions)[: args.limit]
