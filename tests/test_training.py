@@ -40,7 +40,15 @@ pytest.importorskip("sentence_transformers")
 
 from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, DeltaError, PolicyReranker, load_base, predict  # noqa: E402
 from training import train  # noqa: E402
-from training.train import TrainConfig, TrainResult, answerable_threshold, evaluate, rank_and_judge_loss, run  # noqa: E402
+from training.train import (  # noqa: E402
+    TrainConfig,
+    TrainResult,
+    answerable_threshold,
+    evaluate,
+    format_metrics,
+    rank_and_judge_loss,
+    run,
+)
 
 EXPORT, CHONGZUO, NANNING = (
     "export-tax-rebate-service",
@@ -63,8 +71,18 @@ TINY_TRAINING = TrainConfig(epochs=20, batch_size=8, max_length=64, train_layers
 
 
 def train_tiny(out: Path, notices_dir: Path, tiny_base: Path, embedder: Embedder, cache_dir: Path) -> TrainResult:
-    """The fixtures' questions trained over the tiny base, delta saved in ``out``."""
-    return run(QUESTIONS, notices_dir, out, TINY_TRAINING, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir)
+    """The fixtures' questions trained over the tiny base, delta saved in ``out`` (a tiny random model learns
+    little from 8 questions: these tests check what is saved and served, not what is learnt)."""
+    return run(
+        QUESTIONS,
+        notices_dir,
+        out,
+        TINY_TRAINING,
+        base_dir=tiny_base,
+        embedder=embedder,
+        cache_dir=cache_dir,
+        save_unlearnt=True,
+    )
 
 
 NANNING_QUESTION = Question("f9", "在东盟建海外仓有补助吗", NANNING, (f"{NANNING}:art4",), "specific")
@@ -208,8 +226,14 @@ def test_the_check_measures_against_the_first_stage_and_flags_collapsed_scores()
     # is the lower, which the off-topic question's best (0.4) passes.
     assert metrics.threshold == pytest.approx(0.3) and metrics.off_topic_flagged == 0
     assert not metrics.collapsed
+    # A random order of q1's three candidates finds its one answer at 1/3 · (1 + 1/2 + 1/3) on average; q2 counts 0.
+    assert metrics.mrr_chance == pytest.approx(11 / 36) and metrics.learnt
     flat = evaluate(FixedScores(dict.fromkeys("xyzvu", 0.5)), groups)
-    assert flat.collapsed and flat.spread == 0.0
+    assert flat.collapsed and flat.spread == 0.0 and not flat.learnt
+    # Scores that put the answer last are not collapsed, and no better than chance: nothing learnt.
+    backwards = evaluate(FixedScores({"x": 0.1, "y": 0.9, "z": 0.5, "v": 0.3, "u": 0.2}), groups)
+    assert not backwards.collapsed and backwards.mrr_reranked == pytest.approx(1 / 6) and not backwards.learnt
+    assert "NOT LEARNT" in format_metrics(backwards) and "NOT LEARNT" not in format_metrics(metrics)
 
 
 @pytest.mark.slow
@@ -275,7 +299,16 @@ def test_a_shallower_model_keeps_the_bases_first_layers_and_the_service_drops_th
     notices_dir: Path, tiny_base: Path, embedder: Embedder, cache_dir: Path, tmp_path: Path
 ) -> None:
     config = dataclasses.replace(TINY_TRAINING, layers=2, train_layers=1)
-    result = run(QUESTIONS, notices_dir, tmp_path, config, base_dir=tiny_base, embedder=embedder, cache_dir=cache_dir)
+    result = run(
+        QUESTIONS,
+        notices_dir,
+        tmp_path,
+        config,
+        base_dir=tiny_base,
+        embedder=embedder,
+        cache_dir=cache_dir,
+        save_unlearnt=True,
+    )
     assert result.delta_dir == tmp_path and json.loads((tmp_path / DELTA_RECORD).read_text())["layers"] == 2
 
     from safetensors.torch import load_file

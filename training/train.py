@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import sys
@@ -69,6 +70,7 @@ from training.examples import (
 )
 
 MAX_DELTA_BYTES = 25_000_000  # issue 18: at most 25 MB of model files committed
+CHANCE_AUROC = 0.5  # a score that tells answerable from off-topic questions no better than a coin
 COLLAPSED_SPREAD = 0.01  # a question's candidates' scores closer than this (std) say nothing about them
 # The answerable threshold flags as many off-topic questions as it can while flagging at most this share of
 # answerable ones: the first stage's thresholds were chosen the same way (retrieval/answerability.py).
@@ -93,10 +95,11 @@ class TrainConfig:
 
 
 class Metrics(NamedTuple):
-    """The collapse check and the reranker against the first stage, on the validation groups.
+    """The collapse check and the reranker against the first stage and against chance, on the validation groups.
 
     ``spread`` is the mean standard deviation of the scores of a question's candidates; MRR and Hit@1 rank the
-    first stage's candidates (a question whose answer is not among them counts 0 in both); ``auroc`` is how well
+    first stage's candidates (a question whose answer is not among them counts 0 in both), ``mrr_chance`` is the
+    MRR a random order of them would have on average; ``auroc`` is how well
     the best candidate's score tells answerable questions from off-topic ones (None without both);
     ``threshold`` is the answerable threshold chosen on them (``answerable_threshold``), ``off_topic_flagged``
     how many off-topic questions it flags.
@@ -107,6 +110,7 @@ class Metrics(NamedTuple):
     spread: float
     mrr_first_stage: float
     mrr_reranked: float
+    mrr_chance: float
     hit1_first_stage: float
     hit1_reranked: float
     auroc: float | None
@@ -116,6 +120,18 @@ class Metrics(NamedTuple):
     @property
     def collapsed(self) -> bool:
         return self.spread < COLLAPSED_SPREAD
+
+    @property
+    def learnt(self) -> bool:
+        """Whether the scores say something: not collapsed, ordering the candidates better than a random order, and
+        telling answerable from off-topic questions no worse than chance. A 6-layer run whose loss never left its
+        starting level spread its scores wide, ranked at chance (MRR 0.134 against 0.133) and put off-topic
+        questions above answerable ones (AUROC 0.22)."""
+        return (
+            not self.collapsed
+            and self.mrr_reranked > self.mrr_chance
+            and (self.auroc is None or self.auroc >= CHANCE_AUROC)
+        )
 
 
 class Trainable(NamedTuple):
@@ -131,7 +147,7 @@ class Trainable(NamedTuple):
 
 class TrainResult(NamedTuple):
     """The trained model (its trained weights rounded to fp16, as saved), its measurements, and the delta's
-    directory (None when the scores collapsed: nothing is saved)."""
+    directory (None when the model did not learn, ``Metrics.learnt``: nothing is saved)."""
 
     model: CrossEncoder
     metrics: Metrics
@@ -149,9 +165,11 @@ def run(
     cache_dir: Path,
     allowed: Callable[[str], bool] = in_training_half,
     only_asked: bool = False,
+    save_unlearnt: bool = False,
 ) -> TrainResult:
     """Mine the questions' groups over the notices ``allowed`` admits (with ``only_asked``, only those asked of),
-    train the model of ``base_dir`` on them, check it on the held-out ones, and save its delta in ``out_dir``."""
+    train the model of ``base_dir`` on them, check it on the held-out ones, and save its delta in ``out_dir``:
+    only if it learnt (``Metrics.learnt``), unless ``save_unlearnt`` (collapsed scores are never saved)."""
     started = time.perf_counter()
     seed_everything(config.seed)
     notices = load_training_notices(notices_dir, questions, allowed, only_asked)
@@ -171,7 +189,7 @@ def run(
             parameter.copy_(parameter.half().float())
     metrics = evaluate(model, split.validation)
     print(format_metrics(metrics), flush=True)
-    if metrics.collapsed:
+    if metrics.collapsed or not (metrics.learnt or save_unlearnt):
         return TrainResult(model, metrics, None)
     record = {
         "base_model": base_dir.name,
@@ -295,7 +313,7 @@ def evaluate(model: CrossEncoder, groups: Sequence[Group]) -> Metrics:
     pairs = [(group.question, text) for group in scored for text in group.candidates]
     scores = predict(model, pairs)
     answerable, off_topic, spreads = [], [], []
-    first, reranked = [], []
+    first, reranked, chance = [], [], []
     start = 0
     for group in scored:
         own = scores[start : start + len(group.candidates)]
@@ -306,6 +324,7 @@ def evaluate(model: CrossEncoder, groups: Sequence[Group]) -> Metrics:
             relevant = np.array(group.relevant)
             first.append(_reciprocal_rank(relevant))
             reranked.append(_reciprocal_rank(relevant[np.argsort(-own, kind="stable")]))
+            chance.append(_chance_reciprocal_rank(len(relevant), int(relevant.sum())))
     threshold = answerable_threshold(answerable)
     return Metrics(
         questions=len(answerable),
@@ -313,6 +332,7 @@ def evaluate(model: CrossEncoder, groups: Sequence[Group]) -> Metrics:
         spread=float(np.mean(spreads)) if spreads else 0.0,
         mrr_first_stage=float(np.mean(first)) if first else 0.0,
         mrr_reranked=float(np.mean(reranked)) if reranked else 0.0,
+        mrr_chance=float(np.mean(chance)) if chance else 0.0,
         hit1_first_stage=float(np.mean([rr == 1 for rr in first])) if first else 0.0,
         hit1_reranked=float(np.mean([rr == 1 for rr in reranked])) if reranked else 0.0,
         auroc=_auroc(answerable, off_topic),
@@ -337,7 +357,8 @@ def format_metrics(metrics: Metrics) -> str:
         f"score spread (mean std of a question's candidates): {metrics.spread:.4f}"
         + (f" < {COLLAPSED_SPREAD}: COLLAPSED, not saved" if metrics.collapsed else ""),
         f"MRR@{DEPTH} first stage {metrics.mrr_first_stage:.3f}, reranked {metrics.mrr_reranked:.3f}; "
-        f"Hit@1 {metrics.hit1_first_stage:.3f}, reranked {metrics.hit1_reranked:.3f}",
+        f"Hit@1 {metrics.hit1_first_stage:.3f}, reranked {metrics.hit1_reranked:.3f}; "
+        f"MRR of a random order {metrics.mrr_chance:.3f}",
     ]
     if metrics.auroc is not None:
         lines.append(f"answerable vs off-topic AUROC (best candidate's score): {metrics.auroc:.3f}")
@@ -346,6 +367,8 @@ def format_metrics(metrics: Metrics) -> str:
             f"answerable threshold {metrics.threshold:.4f}: flags {metrics.off_topic_flagged}/{metrics.off_topic} "
             f"off-topic, at most {MAX_ANSWERABLE_FLAGGED:.0%} of answerable questions"
         )
+    if not metrics.collapsed and not metrics.learnt:
+        lines.append("it orders the candidates or judges answerable no better than chance: NOT LEARNT, not saved")
     return "\n".join(lines)
 
 
@@ -385,6 +408,15 @@ def _reciprocal_rank(relevant: np.ndarray) -> float:
     return 1.0 / (hits[0] + 1) if len(hits) else 0.0
 
 
+def _chance_reciprocal_rank(candidates: int, relevant: int) -> float:
+    """The expected reciprocal rank of the first of ``relevant`` answers among ``candidates`` in a random order: the
+    first is at place k when the other answers all lie after it, with probability C(n−k, m−1) / C(n, m)."""
+    if not relevant:
+        return 0.0
+    orders = math.comb(candidates, relevant)
+    return sum(math.comb(candidates - k, relevant - 1) / orders / k for k in range(1, candidates - relevant + 2))
+
+
 def _auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
     """The probability that a positive scores above a negative (ties count half)."""
     if not positives or not negatives:
@@ -394,7 +426,7 @@ def _auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | No
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m training.train``: exit 0 with the delta saved, 1 if the scores collapsed (nothing saved)."""
+    """``python -m training.train``: exit 0 with the delta saved, 1 if the model did not learn (nothing saved)."""
     defaults = TrainConfig()
     parser = argparse.ArgumentParser(prog="python -m training.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--notices", type=Path, required=True, help="the NCP notices (<docid>.txt)")
