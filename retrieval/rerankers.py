@@ -22,7 +22,7 @@ _BATCH = 32
 
 
 class Reranker(Protocol):
-    """Scores (question, clause) pairs: higher is a better answer; comparable across the clauses of one question."""
+    """Scores (question, clause) pairs: the probability, in [0, 1], that the clause answers the question."""
 
     @property
     def id(self) -> str:
@@ -36,7 +36,7 @@ class Reranker(Protocol):
         ...
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
-        """One score per passage, in order."""
+        """One score in [0, 1] per passage, in order."""
         ...
 
 
@@ -50,7 +50,13 @@ class CrossEncoderReranker:
             raise ValueError(
                 "the sentence-transformers reranker is not installed: pip install 'policyqa[sentence-transformers]'"
             ) from exc
+        import torch
+
         self._model: Any = CrossEncoder(model, device=device, max_length=max_length)
+        # A probability whatever activation the model's config names: a sigmoid of one label's logit, or a softmax
+        # over several (irrelevant, relevant), relevance being the last.
+        self._several = self._model.num_labels > 1
+        self._activation = torch.nn.Identity() if self._several else torch.nn.Sigmoid()
         self.batch_size = batch_size
         self.id = f"sentence-transformers/{model}"
         self.threshold = None
@@ -59,8 +65,15 @@ class CrossEncoderReranker:
         if not passages:
             return np.zeros(0, dtype=np.float32)
         pairs = [(query, passage) for passage in passages]
-        scores = np.asarray(self._model.predict(pairs, batch_size=self.batch_size, show_progress_bar=False))
-        # A model with several labels (irrelevant, relevant) scores relevance in its last one.
+        scores = np.asarray(
+            self._model.predict(
+                pairs,
+                batch_size=self.batch_size,
+                show_progress_bar=False,
+                activation_fn=self._activation,
+                apply_softmax=self._several,
+            )
+        )
         return (scores[:, -1] if scores.ndim == 2 else scores).astype(np.float32)
 
 

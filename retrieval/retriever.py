@@ -15,8 +15,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    hidden (retrieval/expiry.py).
 3. Reranking, with a reranker: the best ``rerank_depth`` candidates of the best notice (``rerank_scope``
    ``notice``; or of all, ``all``) are read with the question; the
-   reranker's min-max normalised score takes ``rerank_weight`` of their final score (``rerank``), the
-   first stage's score, over the best one's, the rest.
+   reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
+   score (``rerank``), the first stage's score, over the best one's, the rest.
 4. Answerability: from the reranker's best score against its threshold where it read the candidates and has
    one, else from the legs' evidence; each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
@@ -203,7 +203,7 @@ class Retriever:
         self, snapshot: Snapshot, reranker: Reranker, query: str, order: list[str], scored: dict[str, Parts]
     ) -> tuple[list[str], float | None]:
         """Read the head (``_rerank_head``) with the question, and reorder it: each clause's new score is the
-        reranker's normalised score for ``rerank_weight`` and the first stage's (over the head's best) for the rest.
+        reranker's score for ``rerank_weight`` and the first stage's (over the head's best) for the rest.
         With scope ``notice`` the head keeps the places it held, best new score in the best place, each clause's
         ``rerank`` part what the move added or took away; with ``all`` the new scores rank it. The new order, and
         the reranker's best raw score (None if it read nothing)."""
@@ -214,19 +214,20 @@ class Retriever:
         weight = self.config.rerank_weight
         keys = [key for key, _ in head]
         first = np.array([sum(scored[key].values()) for key in keys])
-        span = float(np.ptp(raw))
-        normalised = (raw - raw.min()) / span if span > 0 else np.ones_like(raw)
         if self.config.rerank_scope == "all":
             best = sum(scored[order[0]].values())
             scale = (1 - weight) / best if best > 0 else 1 - weight
             for parts in scored.values():
                 for stage in parts:
                     parts[stage] *= scale
-            for key, value in zip(keys, normalised.tolist(), strict=True):
+            for key, value in zip(keys, raw.tolist(), strict=True):
                 scored[key]["rerank"] = weight * value
             return _best_first(scored), float(raw.max())
         best = float(first.max())
-        new = (1 - weight) * first / best + weight * normalised if best > 0 else normalised
+        # The raw probability, not one spread over the head: min-max made a model that was unsure of every clause
+        # of a notice unlike its training (the Guangxi plan) reorder them as if it were sure (gold Hit@1 0.855 →
+        # 0.711 with the 6-layer model; with its raw scores 0.855 → 0.882).
+        new = (1 - weight) * first / best + weight * raw if best > 0 else raw
         places = sorted(first.tolist(), reverse=True)  # the head's scores, best first: the places it held
         for place_score, index in zip(places, np.argsort(-new, kind="stable").tolist(), strict=True):
             scored[keys[index]]["rerank"] = place_score - float(first[index])

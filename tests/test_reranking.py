@@ -26,8 +26,13 @@ from tests.tiny_models import tiny_bert
 QUESTION = "融资租赁公司能收外币租金吗"
 
 
+def length_probability(text: str) -> float:
+    """LengthReranker's score: longer clauses nearer 1."""
+    return len(text) / (len(text) + 100)
+
+
 class LengthReranker:
-    """Prefers longer clauses: a reranker whose every score a test can compute by hand."""
+    """Prefers longer clauses: a reranker whose every score (a probability) a test can compute by hand."""
 
     id = "test/length"
 
@@ -37,7 +42,7 @@ class LengthReranker:
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         self.calls.append((query, list(passages)))
-        return np.array([len(passage) for passage in passages], dtype=np.float32)
+        return np.array([length_probability(passage) for passage in passages], dtype=np.float32)
 
 
 def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(default_index: DirectoryIndex) -> None:
@@ -50,11 +55,10 @@ def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(def
     head = first.hits[:8]
     ((query, texts),) = reranker.calls
     assert query == QUESTION and texts == [lexical_text(hit.passage) for hit in head]  # the best 8, in order
-    lengths = np.array([len(text) for text in texts], dtype=float)
-    normalised = (lengths - lengths.min()) / (lengths.max() - lengths.min())
+    probabilities = np.array([length_probability(text) for text in texts], dtype=np.float32)
     best = first.hits[0].score
     expected = {hit.passage.passage_id: 0.6 * hit.score / best for hit in first.hits}
-    for hit, value in zip(head, normalised, strict=True):
+    for hit, value in zip(head, probabilities, strict=True):
         expected[hit.passage.passage_id] += 0.4 * value
 
     got = {hit.passage.passage_id: hit.score for hit in reranked.hits}
@@ -69,7 +73,7 @@ def test_reranked_scores_are_the_first_stage_scaled_plus_the_rerankers_share(def
     assert [hit.rank for hit in reranked.hits] == list(range(1, 31))
     # A reranker without a threshold leaves answerability to the legs' evidence, and adds its best score to it.
     assert reranked.answerable == first.answerable
-    assert reranked.evidence == first.evidence._replace(rerank_top=lengths.max())
+    assert reranked.evidence == first.evidence._replace(rerank_top=probabilities.max())
 
 
 @pytest.mark.parametrize("mode", ["bm25", "dense"])
@@ -80,7 +84,9 @@ def test_a_reranker_reads_the_one_legs_candidates_in_a_single_leg_mode(
     retriever = Retriever(default_index, config, LengthReranker())
     hits = retriever.search(RetrievalRequest(QUESTION, top_k=5, mode=mode)).hits
     assert set(hits[0].scores) == {mode, "rerank"}
-    assert hits[0].scores[mode] == 0.0 and hits[0].scores["rerank"] == 1.0  # the weight is all the reranker's
+    # The weight is all the reranker's: its probability is the whole score.
+    assert hits[0].scores[mode] == 0.0
+    assert hits[0].scores["rerank"] == pytest.approx(length_probability(lexical_text(hits[0].passage)))
     lengths = [len(lexical_text(hit.passage)) for hit in hits if hit.scores.get("rerank", 0) > 0]
     assert len(lengths) >= 4 and lengths == sorted(lengths, reverse=True)
 
@@ -104,12 +110,8 @@ def test_in_notice_scope_the_best_notices_clauses_trade_places_and_no_other_move
     head = [hit for hit in first if hit.passage.doc_id == top_notice][:3]
     ((_, texts),) = reranker.calls
     assert texts == [lexical_text(hit.passage) for hit in head]  # the best notice's best 3, in order
-    lengths = np.array([len(text) for text in texts], dtype=float)
     best = max(hit.score for hit in head)
-    new = [
-        0.4 * hit.score / best + 0.6 * (n - lengths.min()) / np.ptp(lengths)
-        for hit, n in zip(head, lengths, strict=True)
-    ]
+    new = [0.4 * hit.score / best + 0.6 * length_probability(text) for hit, text in zip(head, texts, strict=True)]
     head_order = [head[i].passage.passage_id for i in np.argsort(new)[::-1]]
     places = [i for i, hit in enumerate(first) if hit in head]
     assert [reranked[i].passage.passage_id for i in places] == head_order  # in the places the head held
@@ -135,19 +137,17 @@ def test_a_rerankers_threshold_judges_answerable_and_the_config_can_override_it(
 ) -> None:
     first = Retriever(default_index).search(RetrievalRequest(QUESTION, top_k=5))
     assert first.answerable and first.evidence.rerank_top is None
-    retriever = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker(threshold=10_000.0))
+    retriever = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker(threshold=0.999))
     reranked = retriever.search(RetrievalRequest(QUESTION, top_k=5))
-    longest = max(len(lexical_text(hit.passage)) for hit in first.hits[:8])
-    assert reranked.evidence.rerank_top == longest < 10_000
+    longest = max(length_probability(lexical_text(hit.passage)) for hit in first.hits[:8])
+    assert reranked.evidence.rerank_top == pytest.approx(longest) and longest < 0.999
     assert not reranked.answerable  # the first stage's evidence says answerable; the reranker's threshold decides
     # Asked not to rerank, the first stage's evidence judges again.
     assert retriever.search(RetrievalRequest(QUESTION, top_k=5, rerank=False)).answerable
     # A threshold set in the config takes the reranker's place; a reranker without one leaves the legs to judge.
-    config = RankingConfig(rerank_depth=8, thresholds=Thresholds(min_rerank=float(longest)))
+    config = RankingConfig(rerank_depth=8, thresholds=Thresholds(min_rerank=float(np.float32(longest))))
     assert (
-        Retriever(default_index, config, LengthReranker(threshold=10_000.0))
-        .search(RetrievalRequest(QUESTION))
-        .answerable
+        Retriever(default_index, config, LengthReranker(threshold=0.999)).search(RetrievalRequest(QUESTION)).answerable
     )
     uncalibrated = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker())
     assert uncalibrated.search(RetrievalRequest(QUESTION)).answerable
@@ -204,15 +204,13 @@ def test_a_sentence_transformers_cross_encoder_reranks_over_http(
     assert reranker is not None
     # Without the stage, the same server ranks as one with no reranker at all.
     first_stage = httpx.post(f"{reranking_server.url}/v1/search", json={**body, "rerank": False}).json()["results"]
-    # The head, the first stage's best 10 (one notice), is put in the reranker's order, half its own score and half
-    # the reranker's, in the places it held.
+    # The head, the first stage's best 10 (one notice), is put in the order of 0.7 of its own score (over the best)
+    # and 0.3 of the reranker's probability, in the places it held.
     head = first_stage[:10]
     texts = [lexical_text(default_index.get_passage(result["passage_id"])) for result in head]
     raw = reranker.score(QUESTION, texts)
-    new = [
-        0.5 * r["score"] / head[0]["score"] + 0.5 * (v - raw.min()) / np.ptp(raw)
-        for r, v in zip(head, raw, strict=True)
-    ]
+    assert ((raw >= 0) & (raw <= 1)).all() and np.ptp(raw) > 0
+    new = [0.7 * r["score"] / head[0]["score"] + 0.3 * v for r, v in zip(head, raw, strict=True)]
     assert [r["passage_id"] for r in reranked[:10]] == [head[i]["passage_id"] for i in np.argsort(new)[::-1]]
     assert [r["score"] for r in reranked[:10]] == pytest.approx([r["score"] for r in head])
     plain = httpx.post(f"{server.url}/v1/search", json=body).json()["results"]
