@@ -373,8 +373,9 @@ class AddedNotice(DocumentOut):
 
     file: str = Field(description="Its file's path within the corpus folder.")
     visible_everywhere_within: float = Field(
-        description="Seconds until every server process answers from it: 0 when the store is shared (PostgreSQL), "
-        "else POLICYQA_RELOAD_INTERVAL (each process watches the index directory). This process already does."
+        description="Seconds until every server process has seen it: 0 when the store is shared (PostgreSQL), "
+        "else POLICYQA_RELOAD_INTERVAL (each process watches the index directory, and switches once it has read "
+        "the new build). This process already answers from it."
     )
 
 
