@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from contextlib import AbstractContextManager
 from typing import NamedTuple, Protocol
 
@@ -73,6 +73,9 @@ class Snapshot(ABC):
     """One version of a store, read: each leg's raw scores and the passages, never a mixture of two writes."""
 
     tokenizer: Tokenizer  # cuts questions into the terms this version's BM25 was built on
+    # Names the version of the store it reads: two snapshots of one version hold the same passages, so what was
+    # measured of one (retrieval/chit_chat.py) holds for the other.
+    version: Hashable
 
     @abstractmethod
     def lexical_run(self, query_terms: list[str], filters: Filters, limit: int) -> Scores:

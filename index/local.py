@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ class LocalIndex(Snapshot):
     build: str | None = None  # the IndexStore build it was read from or written to
 
     def __post_init__(self) -> None:
+        self.version = self.build or uuid.uuid4().hex  # a build is never changed once made
         self._ids = [passage.passage_id for passage in self.passages]
         self._by_id = dict(zip(self._ids, self.passages, strict=True))
         self._position = {passage_id: i for i, passage_id in enumerate(self._ids)}

@@ -268,6 +268,7 @@ class PostgresSnapshot(Snapshot):
         self._state = state
         self._cache = cache
         self.tokenizer = state.tokenizer
+        self.version = state.version
 
     def rows(self, query: str | sql.Composable, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
         """The rows of ``query`` in this snapshot."""

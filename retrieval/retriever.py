@@ -18,7 +18,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
    score (``rerank``), the first stage's score, over the best one's, the rest.
 4. Answerability: from the reranker's best score against its threshold where it read the candidates and has
-   one, else from the legs' evidence; each returned clause's best sentences; and copies of a clause (the same
+   one, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat reaches
+   in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
 """
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -35,8 +36,10 @@ from corpus.models import Passage
 from corpus.regions import region_named
 from index.clauses import lexical_text
 from index.contract import Filters, Readable, Scores, Snapshot
+from index.errors import IndexUnavailableError
 from index.tokenizer import Tokenizer, has_chinese, normalize
 from retrieval.answerability import Evidence, is_answerable, term_coverage
+from retrieval.chit_chat import chit_chat_level, chit_chat_vectors
 from retrieval.config import RankingConfig
 from retrieval.copies import copy_key, near_copies
 from retrieval.expiry import Expiry
@@ -69,6 +72,7 @@ class Retriever:
         self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
         # Cutting a passage into sentences and terms costs a millisecond; answers reuse the same passages.
         self._sentence_terms = lru_cache(maxsize=SENTENCE_CACHE_SIZE)(_cut_sentences)
+        self._chit_chat: tuple[Hashable, float] | None = None  # the last store version's chit-chat level
 
     def search(self, request: RetrievalRequest) -> Retrieval:
         """The ``top_k`` clauses that best answer the question, best first, and whether any answers it; all read
@@ -127,13 +131,12 @@ class Retriever:
         if request.mode in ("hybrid", "bm25"):
             runs["bm25"] = snapshot.lexical_run(query_terms, request.filters, self.config.candidates)
         if request.mode in ("hybrid", "dense"):
-            runs["dense"] = self._dense_run(snapshot, request.query, request.filters)
+            runs["dense"] = self._dense_run(snapshot, self.query_vector(normalize(request.query)), request.filters)
         return runs
 
-    def _dense_run(self, snapshot: Snapshot, query: str, filters: Filters) -> Scores:
+    def _dense_run(self, snapshot: Snapshot, vector: np.ndarray, filters: Filters) -> Scores:
         """Each passage's similarity plus ``window_weight`` times its closest window's: a long clause whose one
         sentence answers the question is not drowned by the rest of it."""
-        vector = self.query_vector(normalize(query))
         nearest = snapshot.passage_run(vector, filters, self.config.candidates)
         best_window = snapshot.sentence_run(vector, list(nearest))
         floor = min(best_window.values(), default=0.0)  # for a passage too short to have windows
@@ -300,7 +303,31 @@ class Retriever:
                 0.0 if best is None else term_coverage(query_terms, snapshot.passage_terms(best), snapshot.term_weight)
             )
         dense_top = max(dense.values(), default=0.0) if dense is not None else None
-        return Evidence(dense_top, coverage, chinese, rerank_top)
+        level = None
+        if dense is not None and chinese and self.thresholds.above_chit_chat is not None:
+            level = self._chit_chat_level(snapshot)
+        return Evidence(dense_top, coverage, chinese, rerank_top, level)
+
+    def _chit_chat_level(self, snapshot: Snapshot) -> float:
+        """The dense evidence chit-chat reaches in this version of the store (retrieval/chit_chat.py), measured once
+        a version."""
+        measured = self._chit_chat
+        if measured is None or measured[0] != snapshot.version:
+            vectors = chit_chat_vectors(self.store.embedder)
+            tops = [max(self._dense_run(snapshot, vector, Filters()).values(), default=0.0) for vector in vectors]
+            measured = self._chit_chat = (snapshot.version, chit_chat_level(tops))
+        return measured[1]
+
+    def prepare(self) -> None:
+        """Measure what answering needs of the store's current version before the first question asks it; a store
+        that cannot be read yet is measured at its first question."""
+        if self.thresholds.above_chit_chat is None:
+            return
+        try:
+            with self.store.reading() as snapshot:
+                self._chit_chat_level(snapshot)
+        except IndexUnavailableError:
+            return
 
     def _embed_query(self, normalized_query: str) -> np.ndarray:
         vector = self.store.embedder.embed_queries([normalized_query])[0]

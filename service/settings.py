@@ -170,6 +170,16 @@ class Settings(BaseSettings):
         _RANKING.thresholds.min_rerank,
         description="The reranker's best score at or above which a question is answerable; unset: the reranker's own.",
     )
+    answerable_above_chit_chat: float | None = Field(
+        _RANKING.thresholds.above_chit_chat,
+        description="How far a Chinese question's dense evidence must stand above chit-chat's in the library; off: not asked.",
+    )
+    answerable_full_coverage: float = Field(
+        _RANKING.thresholds.full_coverage,
+        ge=0,
+        le=1,
+        description="Share of its term weight one clause holds that spares a question the chit-chat test.",
+    )
 
     def index_config(self) -> IndexConfig:
         """What index/ needs of these settings to open the index."""
@@ -206,6 +216,8 @@ class Settings(BaseSettings):
                 self.answerable_min_coverage,
                 self.answerable_min_dense_other_languages,
                 self.answerable_min_rerank,
+                self.answerable_above_chit_chat,
+                self.answerable_full_coverage,
             ),
         )
 
@@ -239,6 +251,11 @@ class Settings(BaseSettings):
     def _check_reranker(cls, value: str) -> str:
         parse_reranker(value)
         return value
+
+    @field_validator("answerable_above_chit_chat", mode="before")
+    @classmethod
+    def _off_is_none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "off" else value
 
     @field_validator("home_region")
     @classmethod

@@ -74,7 +74,9 @@ class ServiceState:
             report.action, report.seconds, len(counts), sum(n for _, n in counts), index.embedder.id,
             "none" if self._reranker is None else self._reranker.id,
         )  # fmt: skip
-        self.retriever = Retriever(index, self.settings.ranking_config(), self._reranker)
+        retriever = Retriever(index, self.settings.ranking_config(), self._reranker)
+        retriever.prepare()
+        self.retriever = retriever
         self.index, self.report = index, report
 
     def sync(self, prune: bool = False) -> IndexReport:

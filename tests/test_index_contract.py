@@ -174,3 +174,18 @@ def test_notices_identities_and_the_filters_on_them_agree_on_either_backend(
 
 def _parsed(corpus_dir: Path) -> dict[str, Notice]:
     return {path.stem: load_notice(path) for path in sorted(corpus_dir.iterdir())}
+
+
+def test_a_snapshots_version_changes_with_each_write_and_only_then(config: IndexConfig, embedder: Embedder) -> None:
+    index, _ = open_index(config, embedder=embedder)
+    try:
+        with index.reading() as first, index.reading() as again:
+            assert first.version == again.version
+        index.ingest([load_notice(EXPORT)])
+        with index.reading() as written:
+            assert written.version != first.version
+        index.remove([EXPORT_ID])
+        with index.reading() as removed:
+            assert removed.version not in (first.version, written.version)
+    finally:
+        index.close()

@@ -1,0 +1,82 @@
+"""Answerability: the legs' evidence, and a Chinese question's dense evidence standing above what chit-chat
+reaches in the library (retrieval/chit_chat.py), over the real default notice and a library grown from it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from corpus import load_notice
+from index import DirectoryIndex, IndexConfig, open_index
+from index.embedders import Embedder
+from retrieval import RankingConfig, Retriever
+from retrieval.answerability import Evidence, Thresholds, is_answerable
+from retrieval.chit_chat import chit_chat_questions
+from retrieval.results import RetrievalRequest
+from service.settings import Settings
+
+ANSWERED = "钦州港片区能做汽车平行进口吗？"
+
+# A notice of the team's own that answers everyday questions like the chit-chat ones: a library holding it
+# comes closer to chit-chat, so its level must rise.
+EVERYDAY_NOTICE = """关于居民日常生活小常识的宣传材料
+
+一、挑选西瓜时，用手拍一拍，声音清脆的西瓜更甜，瓜蒂新鲜、纹路清晰的西瓜更成熟。
+二、煮米饭前把米浸泡半小时，水和米的比例约为一点二比一，米饭会更香。
+三、感冒时多喝水、多休息，发热超过三天应及时就医，不要自行服用抗生素。
+四、绿萝喜欢散射光，夏季每三到五天浇一次水，冬季每周浇一次水。
+五、衣服上的油渍可先用洗洁精揉搓，再用温水清洗；白衬衫发黄可用小苏打浸泡。
+六、冰箱有异味时，可放入柚子皮、茶叶渣或活性炭吸附异味。
+七、游泳换气时头部侧转，口鼻露出水面后用嘴吸气，入水后用鼻子呼气。
+八、多肉植物耐旱，春秋两季每七到十天浇一次水，浇水要见干见湿。
+"""
+
+
+def test_a_chinese_question_below_chit_chat_is_answerable_only_if_one_clause_holds_its_terms() -> None:
+    evidence = Evidence(dense_top=2.30, term_coverage=0.5, chinese=True, chit_chat_level=2.28)
+    assert not is_answerable(evidence, Thresholds())  # 2.30 is not 0.04 above 2.28
+    assert is_answerable(evidence._replace(term_coverage=0.8), Thresholds())  # a keyword question, all its terms
+    assert is_answerable(evidence._replace(dense_top=2.33), Thresholds())
+    assert is_answerable(evidence, Thresholds(above_chit_chat=None))
+    assert is_answerable(evidence._replace(chinese=False), Thresholds())  # the chit-chat is Chinese
+    assert is_answerable(evidence._replace(rerank_top=0.9), Thresholds(min_rerank=0.5))  # a reranker decides alone
+
+
+def test_chit_chat_is_flagged_and_a_real_question_answered_on_the_default_notice(default_index: DirectoryIndex) -> None:
+    retriever = Retriever(default_index)
+    flagged = sum(not retriever.search(RetrievalRequest(question)).answerable for question in chit_chat_questions())
+    assert flagged >= 0.9 * len(chit_chat_questions())
+    answered = retriever.search(RetrievalRequest(ANSWERED))
+    level = answered.evidence.chit_chat_level
+    assert answered.answerable and level is not None and answered.evidence.dense_top > level
+
+
+def test_the_level_is_measured_only_for_chinese_questions_the_dense_leg_ranks(default_index: DirectoryIndex) -> None:
+    retriever = Retriever(default_index)
+    assert retriever.search(RetrievalRequest("Can foreigners get a work permit?")).evidence.chit_chat_level is None
+    assert retriever.search(RetrievalRequest(ANSWERED, mode="bm25")).evidence.chit_chat_level is None
+    assert retriever.search(RetrievalRequest(ANSWERED, mode="dense")).evidence.chit_chat_level is not None
+    unasked = Retriever(default_index, RankingConfig(thresholds=Thresholds(above_chit_chat=None)))
+    assert unasked.search(RetrievalRequest(ANSWERED)).evidence.chit_chat_level is None
+
+
+def test_a_library_closer_to_chit_chat_raises_its_level_from_the_write_on(
+    corpus_copy: Path, seeded_index_dir: Path, tmp_path: Path, embedder: Embedder
+) -> None:
+    index, _ = open_index(IndexConfig(corpus_copy, seeded_index_dir), embedder=embedder)
+    try:
+        retriever = Retriever(index)
+        retriever.prepare()
+        before = retriever.search(RetrievalRequest(ANSWERED)).evidence.chit_chat_level
+        everyday = tmp_path / "everyday.txt"
+        everyday.write_text(EVERYDAY_NOTICE, encoding="utf-8")
+        index.ingest([load_notice(everyday)])
+        after = retriever.search(RetrievalRequest(ANSWERED)).evidence.chit_chat_level
+        assert before is not None and after is not None and after > before
+        assert after == Retriever(index).search(RetrievalRequest(ANSWERED)).evidence.chit_chat_level
+    finally:
+        index.close()
+
+
+def test_the_setting_off_asks_nothing_of_chit_chat() -> None:
+    assert Settings(answerable_above_chit_chat="off").ranking_config().thresholds.above_chit_chat is None
+    assert Settings().ranking_config().thresholds.above_chit_chat == Thresholds().above_chit_chat
