@@ -34,7 +34,6 @@ class RememberingReranker:
     def __init__(self, reranker: Reranker) -> None:
         self.inner = reranker
         self.id = reranker.id
-        self.threshold = reranker.threshold
         self._scores: dict[tuple[str, str], float] = {}
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
@@ -74,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings.model_copy(update={"corpus_dir": args.dataset / "notices", "index_dir": args.index_dir})
     index, _ = open_index(settings.index_config())
     base = settings.ranking_config()
-    print(f"reranker {reranker.id}, threshold {reranker.threshold}")
+    print(f"reranker {reranker.id}, answerable by its best score from {base.thresholds.min_rerank} (None: the legs)")
     print("| depth, weight | questions | " + " | ".join(MEASURES) + " |\n|---|---|---|---|---|")
     first_stage = Retriever(index, base)
     for line in sweep_rows(evaluate_dataset(args.dataset, library_searcher(first_stage), ["hybrid"]), "none"):

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 DELTA_WEIGHTS = "delta.safetensors"
 DELTA_RECORD = "delta.json"
+# The delta the project ships, trained by the command in the README (*The project's own reranker*).
+SHIPPED_DELTA = Path(__file__).with_name("trained")
 _BATCH = 32
 
 
@@ -81,8 +83,8 @@ class PolicyReranker:
 
     ``base_dir`` is the base model's directory: by default the one the delta names in the models cache
     (``default_cache_root``), or the e5 base, built there on first use (``base_model_dir``); ``quantize``
-    makes its Linear layers dynamic int8 (faster on a CPU, scores a little apart from fp32). ``threshold`` is the
-    answerable threshold its training chose (``delta.json``), or None for a delta without one.
+    makes its Linear layers dynamic int8 (faster on a CPU, scores a little apart from fp32). ``record`` is its
+    ``delta.json``: the settings, data and validation figures of its training, and the answerable threshold it chose.
     """
 
     def __init__(
@@ -108,7 +110,6 @@ class PolicyReranker:
             torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
         self.batch_size = batch_size
         self.record = record
-        self.threshold: float | None = record.get("answerable_threshold")
         self.id = f"policyqa/{hashlib.sha256(data).hexdigest()[:16]}" + ("+int8" if quantize else "")
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:

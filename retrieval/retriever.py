@@ -17,8 +17,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    ``notice``; or of all, ``all``) are read with the question; the
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
    score (``rerank``), the first stage's score, over the best one's, the rest.
-4. Answerability: from the reranker's best score against its threshold where it read the candidates and has
-   one, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat reaches
+4. Answerability: from the reranker's best score where it read the candidates and the config sets a threshold
+   for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat reaches
    in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
 """
@@ -63,10 +63,6 @@ class Retriever:
         self.store = store
         self.config = config or RankingConfig()
         self.reranker = reranker
-        # The reranker's own calibrated threshold judges answerability unless the config sets one.
-        own = reranker.threshold if reranker is not None else None
-        thresholds = self.config.thresholds
-        self.thresholds = thresholds if thresholds.min_rerank is not None else thresholds._replace(min_rerank=own)
         self._home = region_named(self.config.home_region) if self.config.home_region else None
         # Portals see the same questions again and again: keep their embeddings.
         self.query_vector = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._embed_query)
@@ -105,7 +101,7 @@ class Retriever:
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
             evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
-        return Retrieval(hits, evidence, is_answerable(evidence, self.thresholds), took_ms, request.query)
+        return Retrieval(hits, evidence, is_answerable(evidence, self.config.thresholds), took_ms, request.query)
 
     def _scored(
         self, snapshot: Snapshot, request: RetrievalRequest
@@ -304,7 +300,7 @@ class Retriever:
             )
         dense_top = max(dense.values(), default=0.0) if dense is not None else None
         level = None
-        if dense is not None and chinese and self.thresholds.above_chit_chat is not None:
+        if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:
             level = self._chit_chat_level(snapshot)
         return Evidence(dense_top, coverage, chinese, rerank_top, level)
 
@@ -321,7 +317,7 @@ class Retriever:
     def prepare(self) -> None:
         """Measure what answering needs of the store's current version before the first question asks it; a store
         that cannot be read yet is measured at its first question."""
-        if self.thresholds.above_chit_chat is None:
+        if self.config.thresholds.above_chit_chat is None:
             return
         try:
             with self.store.reading() as snapshot:

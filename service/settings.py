@@ -111,8 +111,8 @@ class Settings(BaseSettings):
     reranker: str = Field(
         "none",
         description=(
-            "Reranks the best candidates: none; policyqa:<delta dir> (the project's own, trained by training.train); "
-            "or sentence-transformers:<CrossEncoder name or local path>."
+            "Reranks the best candidates: none; policyqa (the project's own, as shipped) or policyqa:<delta dir> "
+            "(one trained by training.train); or sentence-transformers:<CrossEncoder name or local path>."
         ),
     )
     reranker_device: str | None = Field(None, description="The reranker's device (cpu, cuda); auto if unset.")

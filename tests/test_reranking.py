@@ -18,6 +18,7 @@ from index import DirectoryIndex
 from index.clauses import lexical_text
 from index.embedders import Embedder
 from retrieval import RankingConfig, RetrievalRequest, Retriever, Thresholds, make_reranker
+from retrieval.rerankers import parse_reranker
 from service.settings import Settings
 from tests.commands import POLICYQA
 from tests.conftest import LiveServer, open_notices
@@ -36,9 +37,8 @@ class LengthReranker:
 
     id = "test/length"
 
-    def __init__(self, threshold: float | None = None) -> None:
+    def __init__(self) -> None:
         self.calls: list[tuple[str, list[str]]] = []
-        self.threshold = threshold
 
     def score(self, query: str, passages: Sequence[str]) -> np.ndarray:
         self.calls.append((query, list(passages)))
@@ -132,34 +132,31 @@ def test_with_no_weight_the_reranker_changes_no_order(default_index: DirectoryIn
     assert [h.passage.passage_id for h in reranked.hits] == [h.passage.passage_id for h in plain.hits]
 
 
-def test_a_rerankers_threshold_judges_answerable_and_the_config_can_override_it(
+def test_a_threshold_set_for_the_reranker_judges_answerable(
     default_index: DirectoryIndex,
 ) -> None:
     first = Retriever(default_index).search(RetrievalRequest(QUESTION, top_k=5))
     assert first.answerable and first.evidence.rerank_top is None
-    retriever = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker(threshold=0.999))
+    strict = RankingConfig(rerank_depth=8, thresholds=Thresholds(min_rerank=0.999))
+    retriever = Retriever(default_index, strict, LengthReranker())
     reranked = retriever.search(RetrievalRequest(QUESTION, top_k=5))
     longest = max(length_probability(lexical_text(hit.passage)) for hit in first.hits[:8])
     assert reranked.evidence.rerank_top == pytest.approx(longest) and longest < 0.999
     assert not reranked.answerable  # the first stage's evidence says answerable; the reranker's threshold decides
     # Asked not to rerank, the first stage's evidence judges again.
     assert retriever.search(RetrievalRequest(QUESTION, top_k=5, rerank=False)).answerable
-    # A threshold set in the config takes the reranker's place; a reranker without one leaves the legs to judge.
-    config = RankingConfig(rerank_depth=8, thresholds=Thresholds(min_rerank=float(np.float32(longest))))
-    assert (
-        Retriever(default_index, config, LengthReranker(threshold=0.999)).search(RetrievalRequest(QUESTION)).answerable
-    )
-    uncalibrated = Retriever(default_index, RankingConfig(rerank_depth=8), LengthReranker())
-    assert uncalibrated.search(RetrievalRequest(QUESTION)).answerable
+    at_longest = RankingConfig(rerank_depth=8, thresholds=Thresholds(min_rerank=float(np.float32(longest))))
+    assert Retriever(default_index, at_longest, LengthReranker()).search(RetrievalRequest(QUESTION)).answerable
 
 
 def test_unknown_rerankers_and_ranking_settings_are_refused_by_name() -> None:
     assert make_reranker("none") is None and make_reranker(None) is None
-    choices = "choose none or one of policyqa:<model>, sentence-transformers:<model>"
+    choices = "choose none or one of policyqa[:<model>], sentence-transformers:<model>"
     with pytest.raises(ValueError, match=re.escape(f"unknown reranker 'bge'; {choices}")):
         make_reranker("bge")
     with pytest.raises(ValueError, match=re.escape(f"unknown reranker 'sentence-transformers'; {choices}")):
         make_reranker("sentence-transformers")
+    assert parse_reranker("policyqa") == ("policyqa", "")  # the shipped delta (tests/test_shipped_reranker.py)
     with pytest.raises(ValueError, match="rerank_weight must be between 0 and 1"):
         RankingConfig(rerank_weight=1.5)
 
@@ -233,9 +230,9 @@ def test_an_unknown_reranker_is_named_by_the_cli(tmp_path: Path) -> None:
 def test_the_sweep_reads_each_pair_once_whatever_the_settings(default_index: DirectoryIndex) -> None:
     from eval.rerank_sweep import RememberingReranker
 
-    inner = LengthReranker(threshold=3.0)
+    inner = LengthReranker()
     remembering = RememberingReranker(inner)
-    assert (remembering.id, remembering.threshold) == (inner.id, 3.0)
+    assert remembering.id == inner.id
     shallow = Retriever(default_index, RankingConfig(rerank_depth=5), remembering).search(RetrievalRequest(QUESTION))
     deep = Retriever(default_index, RankingConfig(rerank_depth=10, rerank_weight=0.9), remembering)
     deeper = deep.search(RetrievalRequest(QUESTION))

@@ -278,7 +278,7 @@ def test_training_saves_a_small_delta_that_policy_reranker_lays_over_the_base(
     assert np.allclose(scores, predict(result.model, pairs), atol=1e-6)
     assert reranker.id == f"policyqa/{hashlib.sha256((result.delta_dir / DELTA_WEIGHTS).read_bytes()).hexdigest()[:16]}"
     assert reranker.score("问题", []).shape == (0,)
-    assert reranker.threshold == record["answerable_threshold"] == result.metrics.threshold is not None
+    assert reranker.record["answerable_threshold"] == result.metrics.threshold is not None
 
     quantized = PolicyReranker(result.delta_dir, base_dir=tiny_base, quantize=True)
     assert quantized.id == reranker.id + "+int8"
@@ -335,7 +335,7 @@ def test_the_answerable_threshold_flags_at_most_one_in_twenty_answerable_questio
 
 
 @pytest.mark.slow
-def test_a_trained_delta_serves_over_http_and_its_threshold_judges_answerable(
+def test_a_trained_delta_serves_over_http_and_the_threshold_it_chose_judges_answerable_when_set(
     notices_dir: Path,
     tiny_base: Path,
     embedder: Embedder,
@@ -350,8 +350,12 @@ def test_a_trained_delta_serves_over_http_and_its_threshold_judges_answerable(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tiny_base.parents[2]))  # the delta's base, found in the models cache
     spec = f"policyqa:{delta_dir}"
     reranker = make_reranker(spec)
-    assert reranker is not None and reranker.threshold is not None
-    live = LiveServer(Settings(index_dir=default_index_dir, rate_limit=None, reranker=spec, rerank_depth=4)).start()
+    assert isinstance(reranker, PolicyReranker)
+    threshold = reranker.record["answerable_threshold"]  # the one its training chose, asked for by the settings
+    settings = Settings(
+        index_dir=default_index_dir, rate_limit=None, reranker=spec, rerank_depth=4, answerable_min_rerank=threshold
+    )
+    live = LiveServer(settings).start()
     try:
         assert httpx.get(f"{live.url}/readyz").json()["reranker"] == reranker.id
         for query in ("融资租赁公司能收外币租金吗", "明天天气怎么样", NANNING_QUESTION.question):
@@ -359,7 +363,7 @@ def test_a_trained_delta_serves_over_http_and_its_threshold_judges_answerable(
             head = [result for result in answer["results"] if "rerank" in result["scores"]]
             assert len(head) == 4  # the depth
             texts = [lexical_text(default_index.get_passage(result["passage_id"])) for result in head]
-            assert answer["answerable"] == bool(reranker.score(query, texts).max() >= reranker.threshold), query
+            assert answer["answerable"] == bool(reranker.score(query, texts).max() >= threshold), query
     finally:
         live.stop()
 
