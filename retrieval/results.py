@@ -44,3 +44,4 @@ class Retrieval(NamedTuple):
     answerable: bool
     took_ms: float
     searched: str
+    embed_ms: float = 0.0  # of ``took_ms``, embedding the question (about nothing when its vector was cached)

@@ -86,12 +86,14 @@ class Retriever:
         started = time.perf_counter()
         asked = request
         request = request._replace(query=resolve(request.query, request.history))
+        vectors = self._query_vectors(request.mode, {request.query, asked.query})
+        embed_ms = round((time.perf_counter() - started) * 1000, 2)
         with self.store.reading() as snapshot:
-            query_terms, runs, scored = self._scored(snapshot, request)
+            query_terms, runs, scored = self._scored(snapshot, request, vectors)
             if request.query != asked.query:
                 # A completed follow-up also carries the earlier question's words, which pull towards the clause that
                 # answered it: the follow-up as asked ranks beside it, half and half.
-                asked_terms, _, scored_as_asked = self._scored(snapshot, asked)
+                asked_terms, _, scored_as_asked = self._scored(snapshot, asked, vectors)
                 scored = _halves(scored, scored_as_asked)
                 query_terms = list(dict.fromkeys(query_terms + asked_terms))
             order = _best_first(scored)
@@ -101,15 +103,23 @@ class Retriever:
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
             evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
-        return Retrieval(hits, evidence, is_answerable(evidence, self.config.thresholds), took_ms, request.query)
+        answerable = is_answerable(evidence, self.config.thresholds)
+        return Retrieval(hits, evidence, answerable, took_ms, request.query, embed_ms)
+
+    def _query_vectors(self, mode: str, queries: set[str]) -> dict[str, np.ndarray]:
+        """Each question's vector, where the mode reads vectors; embedded before the store is read, so that a
+        snapshot is held only while it is searched."""
+        if mode not in ("hybrid", "dense"):
+            return {}
+        return {query: self.query_vector(normalize(query)) for query in queries}
 
     def _scored(
-        self, snapshot: Snapshot, request: RetrievalRequest
+        self, snapshot: Snapshot, request: RetrievalRequest, vectors: dict[str, np.ndarray]
     ) -> tuple[list[str], dict[str, Scores], dict[str, Parts]]:
         """The question's terms, each leg's candidates, and each candidate's first-stage score as its parts, with the
         place and expiry applied."""
         query_terms = snapshot.tokenizer.tokenize(request.query)
-        runs = self._candidates(snapshot, request, query_terms)
+        runs = self._candidates(snapshot, request, query_terms, vectors.get(request.query))
         scored = self._first_stage(snapshot, runs, query_terms, request.mode)
         if request.mode == "hybrid":
             self._add_place(snapshot, scored, request.query)
@@ -121,13 +131,15 @@ class Retriever:
         with self.store.reading() as snapshot:
             return self._highlight(snapshot, passage, set(snapshot.tokenizer.tokenize(query)))
 
-    def _candidates(self, snapshot: Snapshot, request: RetrievalRequest, query_terms: list[str]) -> dict[str, Scores]:
-        """Each leg the mode runs, ``candidates`` deep."""
+    def _candidates(
+        self, snapshot: Snapshot, request: RetrievalRequest, query_terms: list[str], vector: np.ndarray | None
+    ) -> dict[str, Scores]:
+        """Each leg the mode runs, ``candidates`` deep; the dense leg from the question's ``vector``."""
         runs: dict[str, Scores] = {}
         if request.mode in ("hybrid", "bm25"):
             runs["bm25"] = snapshot.lexical_run(query_terms, request.filters, self.config.candidates)
-        if request.mode in ("hybrid", "dense"):
-            runs["dense"] = self._dense_run(snapshot, self.query_vector(normalize(request.query)), request.filters)
+        if vector is not None:
+            runs["dense"] = self._dense_run(snapshot, vector, request.filters)
         return runs
 
     def _dense_run(self, snapshot: Snapshot, vector: np.ndarray, filters: Filters) -> Scores:

@@ -159,7 +159,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)
-    response = answer(_retriever(settings, index), request, uuid.uuid4().hex)
+    response, _ = answer(_retriever(settings, index), request, uuid.uuid4().hex)
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from retrieval import Retriever
+from retrieval import Retrieval, Retriever
 from service.schemas import SearchRequest, SearchResponse, SearchResult
 
 
-def answer(retriever: Retriever, request: SearchRequest, request_id: str) -> SearchResponse:
-    """The response to ``request`` (whose id is ``request_id``): its ranked clauses, each with its best sentences."""
+def answer(retriever: Retriever, request: SearchRequest, request_id: str) -> tuple[SearchResponse, Retrieval]:
+    """The response to ``request`` (whose id is ``request_id``): its ranked clauses, each with its best sentences; and
+    the retrieval it was made from."""
     retrieval = retriever.search(request.to_retrieval())
-    return SearchResponse(
+    response = SearchResponse(
         query=request.query,
         mode=request.mode,
         answerable=retrieval.answerable,
@@ -18,3 +19,4 @@ def answer(retriever: Retriever, request: SearchRequest, request_id: str) -> Sea
         resolved_query=retrieval.searched if retrieval.searched != request.query else None,
         request_id=request_id,
     )
+    return response, retrieval

@@ -50,6 +50,18 @@ def test_post_search_answers_with_ranked_cited_clauses(server: LiveServer) -> No
     assert len(body["results"]) == 3
 
 
+def test_server_timing_tells_the_question_embedding_from_the_whole_search(server: LiveServer) -> None:
+    def timing(response: httpx.Response) -> dict[str, float]:
+        metrics = (metric.strip().partition(";dur=") for metric in response.headers["server-timing"].split(","))
+        return {name: float(duration) for name, _, duration in metrics}
+
+    question = {"query": "计时用的问题：跨境电商零售进口有什么支持政策？", "top_k": 1}
+    first, again = (timing(httpx.post(f"{server.url}/v1/search", json=question)) for _ in range(2))
+    assert set(first) == {"embed", "search"}
+    assert 0 < first["embed"] <= first["search"]
+    assert again["embed"] < first["embed"]  # the question's vector was kept from the first time
+
+
 def test_searches_keep_the_notices_their_filters_name(server: LiveServer) -> None:
     def found(filters: dict[str, str]) -> list[str]:
         body = {"query": "钦州港片区能做汽车平行进口吗？", "filters": filters}

@@ -45,10 +45,13 @@ def search_get(
 
 def _answer(retriever: Retriever, body: SearchRequest, metrics: Metrics, question_log: QuestionLog | None) -> Response:
     """The answer, under the request's id; counted if the notices may not answer it, and logged."""
-    response = answer(retriever, body, request_id_var.get())
+    response, retrieval = answer(retriever, body, request_id_var.get())
     metrics.searched(response.answerable)
     if question_log is not None:
         question_log.search(body, response)
     # Serialised here, in the endpoint's worker thread: the model was validated as it was built, and FastAPI would
     # validate it again in a second worker thread (response_model is kept for the OpenAPI document).
-    return Response(response.model_dump_json(), media_type="application/json")
+    # How long the question's embedding and the whole search took (ms), for the browser's devtools and for
+    # bench/load.py, which tells the service's own overhead from the embedding's within one request.
+    timing = f"embed;dur={retrieval.embed_ms}, search;dur={retrieval.took_ms}"
+    return Response(response.model_dump_json(), media_type="application/json", headers={"Server-Timing": timing})
