@@ -50,7 +50,7 @@ _ANNOUNCEMENT_NUMBER = re.compile(
 _PAGE_HEADING = re.compile(
     r"当前位置|您的位置|首页|[>＞»]|^(?:通知公告|公示公告|公告公示|政策法规|政策解读|新闻动态|工作动态)$"
 )
-_NOT_SUBTITLE = re.compile(r"[，,。；;：:！!？?\[【［■●◆▲]|讯|电$|记者")
+_NOT_SUBTITLE = re.compile(r"[，,。；;：:！!？?\[【［■●◆▲]|讯|电$|记者|扫码|二维码")
 _ORDER_TITLE = re.compile(r"^(\S{4,60}?)令[(（](第\d{1,4}号)[)）]$")
 # Clauses longer than this many characters are cut into parts of whole sentences (measured in the README).
 MAX_PASSAGE_CHARS = 600
@@ -147,17 +147,21 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
     without one is named by its opening phrase (山西省推行工程建设项目“不见面审批”), or its opening
     characters, so that a citation still says which notice it is.
     """
+    banners = next((i for i, line in enumerate(lines[:2]) if not _is_banner(line.text)), len(lines[:2]))
+    if banners:
+        title, body_from = _find_title(lines[banners:], doc_id)
+        return title, body_from + banners
     repeated = _REPEATED_TITLE.match(lines[0].text) if lines else None
     if repeated and markers.notice_title(repeated.group(1)):
         return _clean_title(repeated.group(1)), 0
     for i, line in enumerate(lines[:40]):
         found = markers.notice_title(line.text)
         if found and not _PAGE_HEADING.search(_clean_title(found)):
-            title = _clean_title(found)
+            title = _clean_title(_with_organs_before(line.text, found))
             # A page heading may drop the organs that the document's own heading, right under it, opens with.
             below = lines[i + 1].text if i + 1 < len(lines) else ""
             fuller = _clean_title(below) if markers.notice_title(below) else ""
-            if fuller.endswith(title) and _ORGAN.match(fuller.removesuffix(title)):
+            if fuller.endswith(title) and (fuller == title or _ORGAN.match(fuller.removesuffix(title))):
                 return fuller, i + 2
             return title, i + 1
         if markers.has_sentence(line.text):
@@ -172,6 +176,24 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
         return headline, 0
     opening = markers.opening_phrase(lines[0].text)
     return _clean_title(opening or lines[0].text[:OPENING_TITLE_CHARS] + "…"), 0
+
+
+def _with_organs_before(line: str, title: str) -> str:
+    """``title``, found at the end of ``line``, with the organs that run into it from before (财政部 税务总局关于…):
+    a title is found from its last space, and the organs that issue it stand before that (once: a page may print
+    them twice)."""
+    before = line[: len(line) - len(title)].split()
+    organs: list[str] = []
+    while before and _ORGAN.match(before[-1]) and before[-1] not in organs:
+        organs.insert(0, before.pop())
+    return " ".join([*organs, title])
+
+
+def _is_banner(line: str) -> bool:
+    """A page's banner: the site's organ and its column (国家税务总局山东省税务局 通知公告), with no sentence."""
+    return markers.is_short_line(line) and all(
+        _ORGAN.match(part) or _PAGE_HEADING.search(part) for part in line.split()
+    )
 
 
 def _own_heading(text: str) -> str:

@@ -191,6 +191,14 @@ def read(text: str):
         ("关于疫情防控期间暂停窗口...\n为减少人员聚集，暂停窗口服务。", "关于疫情防控期间暂停窗口"),
         # A letter's salutation after its title is not part of it.
         ("致全市企业的一封信 全市各企业：\n疫情当前，请做好防护。", "致全市企业的一封信"),
+        # The organs that issue a title run into it on its line; a page's banner (its organ and column) is no title.
+        (
+            "财政部 税务总局关于支持疫情防控有关税收政策的公告 财政部 税务总局公告2020年第8号 现公告如下。",
+            "财政部税务总局关于支持疫情防控有关税收政策的公告",
+        ),
+        ("甲市税务局 通知公告\n税收优惠政策指引 为帮助纳税人，甲市税务局梳理了政策。", "税收优惠政策指引"),
+        # A payment code under a headline is page furniture, not its subtitle.
+        ("乙区团委关于抗击疫情的募捐倡议书 微信扫码支付 疫情当前，青年先行。", "乙区团委关于抗击疫情的募捐倡议书"),
     ],
 )
 def test_a_title_is_read_without_page_chrome_or_the_text_after_it(text: str, title: str) -> None:

@@ -1,8 +1,8 @@
 """Draw the identity-labelling sample of NCPPolicies notices.
 
-Sort all docids by sha256("identity-sample:" + docid) and take the first 32 whose
-md5(docid) starts with 0-7 (the training half) and the first 32 whose md5 starts
-with 8-f (the other half). Prints the 64 docids, training half first.
+Sort all docids by sha256("identity-sample:" + docid) and take the first 62 whose
+md5(docid) starts with 0-7 (the training half) and the first 62 whose md5 starts
+with 8-f (the other half). Prints the 124 docids, training half first.
 """
 
 import hashlib
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 NOTICES = Path(__file__).resolve().parents[3] / "shared" / "external" / "ncppolicies" / "notices"
-PER_HALF = 32
+PER_HALF = 62
 
 
 def sample(docids: list[str], per_half: int = PER_HALF) -> list[str]:
