@@ -86,8 +86,9 @@ class Retriever:
         started = time.perf_counter()
         asked = request
         request = request._replace(query=resolve(request.query, request.history))
+        embedding = time.perf_counter()
         vectors = self._query_vectors(request.mode, {request.query, asked.query})
-        embed_ms = round((time.perf_counter() - started) * 1000, 2)
+        embed_ms = round((time.perf_counter() - embedding) * 1000, 2)
         with self.store.reading() as snapshot:
             query_terms, runs, scored = self._scored(snapshot, request, vectors)
             if request.query != asked.query:
