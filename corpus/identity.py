@@ -39,6 +39,7 @@ _NATIONAL_NUMBER = re.compile(
 _TITLE_ISSUER = re.compile(
     r"^(?!转发|印发)((?:[\u4e00-\u9fff()（）]{2,30}?(?:政府|办公厅|办公室|委员会|部|局|署|厅|委|院|会|行|中心|指挥部|小组)[\s、]*)+)关于"
 )
+_ORGAN_BREAK = re.compile(r"[\s、]+")
 _DATELINE = re.compile(r"(新华社|中新社)\S{0,12}?电")
 _NEWS = re.compile(r"(新华社|中新社|本报讯|记者|通讯员|[0-9０-９]{1,2}日电|[(（]?[\u4e00-\u9fff]{2,4}讯[)）]?)")
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -74,7 +75,7 @@ def read_identity(
 ) -> Identity:
     """The notice's identity: the parser's issuer (else the organ its title opens with), date and 文号, and what
     this module reads from them and the text; ``source_url`` as the corpus gives it."""
-    issuer = issuer or title_issuer(title)
+    issuer = _as_titled(issuer, title_issuer(title))
     valid_from, valid_until = validity(text, date)
     region = notice_region(title, issuer, number, text)
     return Identity(
@@ -93,6 +94,17 @@ def title_issuer(title: str) -> str | None:
     """The organ(s) a ``<organ>关于…的通知`` title opens with: 北京市人力资源和社会保障局, 财政部 税务总局."""
     match = _TITLE_ISSUER.match(title)
     return match.group(1).strip() if match else None
+
+
+def _as_titled(signed: str | None, titled: str | None) -> str | None:
+    """The signature's organs in the order the title names them, where the title names the same ones (财政部 税务总局
+    … signed 税务总局 财政部); else the signature's, else the title's."""
+    if not (signed and titled):
+        return signed or titled
+    organs, named = _ORGAN_BREAK.split(signed), _ORGAN_BREAK.sub("", titled)
+    if len(organs) > 1 and len("".join(organs)) == len(named) and all(organ in named for organ in organs):
+        return " ".join(sorted(organs, key=named.index))
+    return signed
 
 
 def notice_region(title: str, issuer: str | None, number: str | None, text: str) -> Region | None:

@@ -35,6 +35,12 @@ _REPEATED_TITLE = re.compile(r"^(\S.{7,100}?)\s+\1(?:\s|$)")
 _ORGAN = re.compile(
     r"^[\u4e00-\u9fff()（）\s]{2,30}?(?:政府|办公厅|办公室|委员会|指挥部|领导小组|中心|[局厅委院会行部署办处])$"
 )
+# Joint notices of many organs sign one organ a line; more than this many lines is not a signature.
+MAX_STACKED_ORGANS = 8
+# A part of a signature's name on a line of its own: Chinese only, no sentence.
+_NAME_PART = re.compile(r"^[\u4e00-\u9fff()（）]{2,30}$")
+# Where an organ's name may break: after its place or a unit (…开发区 / 工作委员会, …市委 / 办公室).
+_PLACE_OR_UNIT = re.compile(r"(省|市|区|县|州|盟|旗|镇|乡|委|局|部|厅|会)$")
 _TITLE_DATE = re.compile(
     r"(?:通知|意见|办法|方案|规定|决定|公告|通告|措施|细则)\s*[(（]\s*(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[)）]"
 )
@@ -254,8 +260,7 @@ def _take_notice_block(walk: _Walk, lines: list[Segment], start: int, title: str
         if signed is None:
             continue
         block = lines[start : i + 1]
-        previous = lines[i - 1].text if i > start else ""
-        issuer = previous if markers.is_short_line(previous) else None
+        issuer = _signer(lines[start:i])
         walk.drafts.append(_Draft("notice", block, "notice", [], "", title=title))
         body = i + 1
         while body < len(lines) and markers.is_short_line(lines[body].text) and not _marker(lines[body]):
@@ -273,10 +278,29 @@ def _signature(lines: list[Segment]) -> tuple[str | None, str | None]:
         for i in range(end - 1, max(end - 4, -1), -1):
             signed = markers.signing_date(lines[i].text)
             if signed is not None:
-                previous = lines[i - 1].text if i > 0 else ""
-                return (previous if markers.is_short_line(previous) else None), signed
+                return _signer(lines[:i]), signed
     last = lines[-1].text.strip() if lines else ""
     return (last if _ORGAN.match(last) else None), None
+
+
+def _signer(above: list[Segment]) -> str | None:
+    """Who signs over a date: the short line just above it, with the organs stacked over it (财政部 / 税务总局), and
+    the first part of a name broken over two lines (共青团北京市委经济技术开发区 / 工作委员会)."""
+    last = above[-1].text.strip() if above else ""
+    if not markers.is_short_line(last):
+        return None
+    organs = [last]
+    for segment in reversed(above[-MAX_STACKED_ORGANS:-1]):
+        line = segment.text.strip()
+        if line.startswith("特此") or not (_ORGAN.match(organs[0]) and _NAME_PART.match(line)):
+            break
+        if _ORGAN.match(line):
+            organs.insert(0, line)
+            continue
+        if _ORGAN.match(line + organs[0]) and _PLACE_OR_UNIT.search(line):
+            organs[0] = line + organs[0]
+        break
+    return " ".join(organs) or None
 
 
 def _number(title: str, text: str) -> str | None:

@@ -237,11 +237,25 @@ def test_a_document_heading_after_a_news_headline_is_the_title_and_its_bracketed
         ("感谢您的支持！\n请大家相互转告", None, None),  # a sentence on the last line is no organ
         ("感谢您的支持！\n2020年2月3日\n附件1\n专家名单\n张三 主任医师\n李四 主任医师", None, "2020-02-03"),
         ("感谢您的支持！\n甲市防控工作领导小组办公室 2020年2月6 日 （此件公开发布）", None, "2020-02-06"),
+        # organs stacked one a line, and a name broken over two lines, sign together
+        ("感谢您的支持！\n甲市财政局\n甲市卫生健康委员会\n2020年2月6日", "甲市财政局 甲市卫生健康委员会", "2020-02-06"),
+        (
+            "感谢您的支持！\n共青团甲市委经济技术开发区\n工作委员会\n2020年2月22日",
+            "共青团甲市委经济技术开发区工作委员会",
+            "2020-02-22",
+        ),
+        ("特此通知\n甲市财政局\n2020年2月6日", "甲市财政局", "2020-02-06"),  # a closing formula is no organ
+        ("联系电话：12345\n甲市财政局\n2020年2月6日", "甲市财政局", "2020-02-06"),
     ],
 )
 def test_a_signature_at_the_end_gives_issuer_and_date(ending: str, issuer: str | None, date: str | None) -> None:
     document = read(f"关于做好防控工作的通知\n各单位：\n请做好防控工作。\n{ending}")
     assert (document.identity.issuer, document.identity.date) == (issuer, date)
+
+
+def test_a_signature_naming_the_title_s_organs_in_another_order_gives_the_title_s_order() -> None:
+    document = read("甲省财政厅 甲省税务局关于支持防控的公告\n现公告如下。\n甲省税务局 甲省财政厅\n2020年2月6日")
+    assert document.identity.issuer == "甲省财政厅 甲省税务局"
 
 
 @pytest.mark.parametrize(
