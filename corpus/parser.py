@@ -35,6 +35,9 @@ _REPEATED_TITLE = re.compile(r"^(\S.{7,100}?)\s+\1(?:\s|$)")
 _ORGAN = re.compile(
     r"^[\u4e00-\u9fff()（）\s]{2,30}?(?:政府|办公厅|办公室|委员会|指挥部|领导小组|中心|[局厅委院会行部署办处])$"
 )
+_QA_LABELS = frozenset({"问", "答", "问题", "回答", "答复", "解答"})
+# A question, a line that ends on a colon, or a bracketed label alone (see _leads_in).
+_LEAD_IN = re.compile(r"[？?:：]$|^【[^】]{1,12}】$")
 # Joint notices of many organs sign one organ a line; more than this many lines is not a signature.
 MAX_STACKED_ORGANS = 8
 # A part of a signature's name on a line of its own: Chinese only, no sentence.
@@ -423,18 +426,23 @@ def _on_plain_line(walk: _Walk, line: Segment) -> None:
     draft = walk.draft
     short = markers.is_short_line(line.text)
     label = markers.line_label(line.text)
-    if draft is not None and (draft.kind == "clause" or (draft.kind == "group" and short and not label)):
+    if draft is not None and (
+        draft.kind == "clause" or (draft.kind == "group" and short and not label) or _leads_in(draft.lines[-1].text)
+    ):
         draft.lines.append(line)
+        if draft.kind != "clause" and not short:
+            _close(walk)
         return
     _close(walk)
     parent_key = walk.stack[-1].key if walk.stack else walk.scope_key
     walk.paragraphs[parent_key] += 1
     number = walk.paragraphs[parent_key]
+    named = None if label in _QA_LABELS else label  # 答：… names no subject; the question's heading does
     if walk.stack:
         walk.stack[-1].has_children = True
-        title = label or markers.lead_phrase(walk.stack[-1].marker.rest)
+        title = named or markers.lead_phrase(walk.stack[-1].marker.rest)
     else:
-        title = label or ""
+        title = named or ""
     walk.draft = _Draft(
         "group" if short else "paragraph",
         [line],
@@ -445,8 +453,14 @@ def _on_plain_line(walk: _Walk, line: Segment) -> None:
         paragraph_no=number,
         parent_key=parent_key,
     )
-    if not short:
+    if not short and not _leads_in(line.text):
         _close(walk)
+
+
+def _leads_in(text: str) -> bool:
+    """True for an unnumbered line that asks or announces what the next one says (问：…能来吗？ / 尊敬的纳税人： /
+    【享受主体】): it opens the passage of what follows, not one of its own."""
+    return bool(_LEAD_IN.search(text.strip()))
 
 
 def _pop_to(walk: _Walk, level: Level) -> None:

@@ -169,6 +169,38 @@ def read(text: str):
     return parse_notice("n", text, "n.txt", None)[0]
 
 
+def passages_of(text: str) -> list[str]:
+    """The passages' texts the parser makes of an invented notice text."""
+    return [passage.text for passage in parse_notice("n", text, "n.txt", None)[1]]
+
+
+def test_a_question_a_colon_or_a_bracketed_label_opens_the_passage_of_what_follows() -> None:
+    texts = passages_of(
+        "出行问答\n问：外地户籍父母来沪帮子女带孩子，要提供什么证明？\n答：可以提供亲属关系证明。\n"
+        "问：居住证没有带，电子版可以用吗？\n答：可以。\n尊敬的纳税人：\n请通过网上办理涉税事项。\n"
+        "【享受主体】\n疫情防控重点保障物资生产企业。"
+    )
+    assert texts == [
+        "问：外地户籍父母来沪帮子女带孩子，要提供什么证明？\n答：可以提供亲属关系证明。",
+        "问：居住证没有带，电子版可以用吗？\n答：可以。",
+        "尊敬的纳税人：\n请通过网上办理涉税事项。",
+        "【享受主体】\n疫情防控重点保障物资生产企业。",
+    ]
+
+
+def test_an_answer_under_a_numbered_question_is_titled_by_the_question() -> None:
+    passages = parse_notice("n", "问题解答\n一、如何进入电子税务局\n答：访问税务局官网，点击登录。", "n.txt", None)[1]
+    assert [(p.title, p.text) for p in passages][-1] == ("如何进入电子税务局", "答：访问税务局官网，点击登录。")
+
+
+def test_a_news_page_s_reading_links_and_bylines_are_not_passages() -> None:
+    texts = passages_of(
+        "甲市推出网上办税服务\n近日，甲市税务局推出网上办税服务。\n详细阅读 >>\n"
+        "乙县开通绿色通道，方便企业办事。\n（记者 张三）\n新闻多一点>>\n相关新闻"
+    )
+    assert texts == ["近日，甲市税务局推出网上办税服务。", "乙县开通绿色通道，方便企业办事。"]
+
+
 @pytest.mark.parametrize(
     ("text", "title"),
     [

@@ -140,9 +140,10 @@ def test_paragraphs_on_a_page_with_a_long_url_line_come_out_whole(tmp_path: Path
     assert notice.document.text.splitlines() == [paragraph.text for paragraph in NOTICE]
     assert notice.document.title == TITLE
     clauses = {p.passage_id.split(":")[1]: p.text for p in notice.passages}
-    assert list(clauses) == ["p1", "p2", "p3", "1.1", "1.2", "2.1", "2.2", "3.p1", "3.p2"]
-    assert [clauses[key] for key in ("p2", "p3", "1.1", "1.2", "2.2", "3.p1")] == [
-        FLUSH_PARAGRAPH,
+    # The 文号 and salutation open the paragraph after them.
+    assert list(clauses) == ["p1", "p2", "1.1", "1.2", "2.1", "2.2", "3.p1", "3.p2"]
+    assert [clauses[key] for key in ("p1", "p2", "1.1", "1.2", "2.2", "3.p1")] == [
+        f"{NUMBER}\n{SALUTATION}\n{FLUSH_PARAGRAPH}",
         INTRO,
         RENT,
         ENERGY,
