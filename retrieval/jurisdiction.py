@@ -32,13 +32,17 @@ class Jurisdiction:
             self.asked = [NATIONAL]
         else:
             self.asked = [home or NATIONAL]
+        self._fits: dict[str | None, float] = {}  # by region: a question's candidates share a few
 
     def fit(self, region_label: str | None) -> float:
         """1 for a notice of the place asked about, less the further it is, 0 for a notice of another place."""
-        region = region_named(region_label) if region_label else None
-        if region is None:
-            return UNKNOWN if self.named else ABOVE
-        return max(self._fit(region, asked) for asked in self.asked)
+        if region_label not in self._fits:
+            region = region_named(region_label) if region_label else None
+            if region is None:
+                self._fits[region_label] = UNKNOWN if self.named else ABOVE
+            else:
+                self._fits[region_label] = max(self._fit(region, asked) for asked in self.asked)
+        return self._fits[region_label]
 
     def _fit(self, region: Region, asked: Region) -> float:
         if region == asked:
