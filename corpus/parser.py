@@ -292,7 +292,7 @@ def _signer(above: list[Segment]) -> str | None:
     last = above[-1].text.strip() if above else ""
     if not markers.is_short_line(last):
         return None
-    organs = [last]
+    organs = [_signing_organs(last)]
     for segment in reversed(above[-MAX_STACKED_ORGANS:-1]):
         line = segment.text.strip()
         if line.startswith("特此") or not (_ORGAN.match(organs[0]) and _NAME_PART.match(line)):
@@ -304,6 +304,24 @@ def _signer(above: list[Segment]) -> str | None:
             organs[0] = line + organs[0]
         break
     return " ".join(organs) or None
+
+
+def _signing_organs(line: str) -> str:
+    """The organs a signature's line ends with, after what a page puts before them (附件：…, 联系人：…), each name
+    whole where the page broke it with a space (…肺炎疫情 防控工作领导小组) or spaced its letters out (财 政 部); the
+    line itself where it ends with no organ's name."""
+    parts = line.split()
+    if len(parts) > 1 and all(len(part) == 1 for part in parts):
+        return "".join(parts)
+    organs: list[str] = []
+    for part in reversed(parts):
+        if _ORGAN.match(part):
+            organs.insert(0, part)
+        elif organs and _NAME_PART.match(part) and not part.startswith("特此"):
+            organs[0] = part + organs[0]
+        else:
+            break
+    return " ".join(organs) if organs else line
 
 
 def _number(title: str, text: str) -> str | None:

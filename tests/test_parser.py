@@ -278,6 +278,14 @@ def test_a_document_heading_after_a_news_headline_is_the_title_and_its_bracketed
         ),
         ("特此通知\n甲市财政局\n2020年2月6日", "甲市财政局", "2020-02-06"),  # a closing formula is no organ
         ("联系电话：12345\n甲市财政局\n2020年2月6日", "甲市财政局", "2020-02-06"),
+        # what a page puts before the organ on its line, a name broken by a space, letters spaced out
+        ("感谢您的支持！\n联系人：张三，电话12345 甲市商务局办公室\n2020年2月6日", "甲市商务局办公室", "2020-02-06"),
+        (
+            "感谢您的支持！\n甲省应对新冠 肺炎疫情应急指挥部\n2020年2月6日",
+            "甲省应对新冠肺炎疫情应急指挥部",
+            "2020-02-06",
+        ),
+        ("感谢您的支持！\n财 政 部\n2020年2月6日", "财政部", "2020-02-06"),
     ],
 )
 def test_a_signature_at_the_end_gives_issuer_and_date(ending: str, issuer: str | None, date: str | None) -> None:
