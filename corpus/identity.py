@@ -36,9 +36,14 @@ _PROVINCE_ABBREVIATIONS = {
 _NATIONAL_NUMBER = re.compile(
     r"^(国办|国发|国函|国卫|国税|国市监|财|税总|人社部|工信|商务部|发改|银保监|银发|署|交运|农)"
 )
-_TITLE_ISSUER = re.compile(
-    r"^(?!转发|印发)((?:[\u4e00-\u9fff()（）]{2,30}?(?:政府|办公厅|办公室|委员会|部|局|署|厅|委|院|会|行|中心|指挥部|小组)[\s、]*)+)关于"
+# An organ's name, or several, at the start of a title; no name holds 关于, 印发 or 转发.
+_TITLE_ORGANS = (
+    r"((?:(?:(?!关于|印发|转发)[\u4e00-\u9fff()（）]){2,30}?"
+    r"(?:政府|办公厅|办公室|委员会|部|局|署|厅|委|院|会|行|中心|指挥部|小组)[\s、]*)+)"
 )
+_TITLE_ISSUER = re.compile(rf"^(?!转发|印发){_TITLE_ORGANS}(?:关于|印发.+的通知$)")
+# 龙岩市人社局转发福建省人社厅…转发人社部…的通知: the text ends with the forwarded notice and its signature.
+_TITLE_FORWARDER = re.compile(rf"^(?!转发|印发){_TITLE_ORGANS}转发.+的通知$")
 _ORGAN_BREAK = re.compile(r"[\s、]+")
 _DATELINE = re.compile(r"(新华社|中新社)\S{0,12}?电")
 _NEWS = re.compile(r"(新华社|中新社|本报讯|记者|通讯员|[0-9０-９]{1,2}日电|[(（]?[\u4e00-\u9fff]{2,4}讯[)）]?)")
@@ -75,7 +80,8 @@ def read_identity(
 ) -> Identity:
     """The notice's identity: the parser's issuer (else the organ its title opens with), date and 文号, and what
     this module reads from them and the text; ``source_url`` as the corpus gives it."""
-    issuer = _as_titled(issuer, title_issuer(title))
+    forwarder = _TITLE_FORWARDER.match(title)
+    issuer = forwarder.group(1).strip() if forwarder else _as_titled(issuer, title_issuer(title))
     valid_from, valid_until = validity(text, date)
     region = notice_region(title, issuer, number, text)
     return Identity(
@@ -91,7 +97,7 @@ def read_identity(
 
 
 def title_issuer(title: str) -> str | None:
-    """The organ(s) a ``<organ>关于…的通知`` title opens with: 北京市人力资源和社会保障局, 财政部 税务总局."""
+    """The organ(s) a ``<organ>关于…`` or ``<organ>印发…的通知`` title opens with: 北京市人力资源和社会保障局, 财政部 税务总局."""
     match = _TITLE_ISSUER.match(title)
     return match.group(1).strip() if match else None
 

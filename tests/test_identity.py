@@ -99,6 +99,29 @@ def test_validity_is_read_where_the_notice_states_it(
     assert validity(text, issued) == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "signed", "issuer", "region"),
+    [
+        # a notice that issues another names its issuer first
+        ("江西省人民政府印发关于有效应对疫情稳定经济增长20条政策措施的通知", None, "江西省人民政府", "江西省"),
+        # a notice that forwards another ends with the forwarded one's signature: its title names who forwards
+        (
+            "龙岩市人力资源和社会保障局转发福建省人力资源和社会保障厅办公室转发人力资源和社会保障部办公厅关于做好人事管理工作的通知",
+            "人力资源社会保障部办公厅",
+            "龙岩市人力资源和社会保障局",
+            "福建省/龙岩市",
+        ),
+        # news that a document was issued names no issuer of its own
+        ("农业农村部等三部门印发通知", None, None, "全国"),
+    ],
+)
+def test_a_title_that_issues_or_forwards_a_notice_names_its_issuer(
+    title: str, signed: str | None, issuer: str | None, region: str | None
+) -> None:
+    identity = read_identity(title, signed, None, None, "")
+    assert (identity.issuer, identity.region) == (issuer, region)
+
+
 def test_every_passage_carries_its_notice_s_identity() -> None:
     document, passages = parse_notice(NOTICE.stem, NOTICE.read_text(encoding="utf-8"), NOTICE.name)
     identity = document.identity
