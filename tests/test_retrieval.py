@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,11 +12,12 @@ from rank_bm25 import BM25Okapi
 from corpus.sentences import sentences
 from index import DirectoryIndex
 from index.clauses import lexical_text
+from index.embedders import Embedder
 from index.tokenizer import Tokenizer, normalize
 from retrieval import RankingConfig, Retriever
 from retrieval.fusion import weighted
 from retrieval.highlight import HIGHLIGHT_MIN_CHARS
-from tests.conftest import search
+from tests.conftest import open_notices, search
 
 
 def top_article(index: DirectoryIndex, query: str, mode: str = "hybrid") -> str | None:
@@ -50,6 +52,22 @@ def test_an_english_question_finds_the_work_permit_clause_through_the_dense_leg(
     hits = search(default_index, "work permits for foreign talent", top_k=5).hits
     assert "7" in [h.passage.article for h in hits]
     assert all(set(h.scores) == {"dense"} for h in hits)  # no Chinese term to match
+
+
+def test_an_english_question_s_function_words_do_not_pull_it_to_a_notice_s_english_line(
+    tmp_path: Path, embedder: Embedder
+) -> None:
+    index = open_notices(
+        {
+            "permits": "外籍人才工作许可办理指南\n一、外籍高端人才可在线申请工作许可，5个工作日内办结。",
+            "donations": "海外物资捐赠公告\n一、接受以下物资的捐赠：masks for the doctors and the nurses in the hospital。",
+        },
+        tmp_path,
+        embedder,
+    )
+    question = "How can a foreign expert get the work permit for the job?"
+    assert index.snapshot.tokenizer.tokenize(question) == ["foreign", "expert", "work", "permit", "job"]
+    assert search(index, question, mode="bm25").hits == []
 
 
 def test_hybrid_score_is_the_weighted_sum_of_normalised_leg_scores(default_index: DirectoryIndex) -> None:
