@@ -38,11 +38,13 @@ class Jurisdiction:
         """1 for a notice of the place asked about, less the further it is, 0 for a notice of another place."""
         if region_label not in self._fits:
             region = region_named(region_label) if region_label else None
-            if region is None:
-                self._fits[region_label] = UNKNOWN if self.named else ABOVE
-            else:
-                self._fits[region_label] = max(self._fit(region, asked) for asked in self.asked)
+            self._fits[region_label] = self._fit_region(region)
         return self._fits[region_label]
+
+    def _fit_region(self, region: Region | None) -> float:
+        if region is None:
+            return UNKNOWN if self.named else ABOVE
+        return max(self._fit(region, asked) for asked in self.asked)
 
     def _fit(self, region: Region, asked: Region) -> float:
         if region == asked:

@@ -190,7 +190,7 @@ class Retriever:
         jurisdiction = Jurisdiction(query, self._home)
         fits = {
             key: jurisdiction.fit(passage.identity.region)
-            for key, passage in _passages(snapshot, _best(scored, self.config.place_depth))
+            for key, passage in _passages(snapshot, _best_first(scored, self.config.place_depth))
         }
         if len(set(fits.values())) < 2:
             return
@@ -204,7 +204,7 @@ class Retriever:
         """Of the best ``place_depth`` candidates, drop those of expired notices (``expired=hide``) or keep
         ``expired_share`` of their score (``mark``)."""
         expiry = Expiry(query, datetime.date.today())
-        for key, passage in _passages(snapshot, _best(scored, self.config.place_depth)):
+        for key, passage in _passages(snapshot, _best_first(scored, self.config.place_depth)):
             if not expiry.expired(passage.identity):
                 continue
             if self.config.expired == "hide":
@@ -363,14 +363,14 @@ def _halves(first: dict[str, Parts], second: dict[str, Parts]) -> dict[str, Part
     return halves
 
 
-def _best_first(scored: dict[str, Parts]) -> list[str]:
+def _best_first(scored: dict[str, Parts], count: int | None = None) -> list[str]:
+    """The candidates best first (ties by key); with ``count``, only that many, without ordering the rest."""
     totals = {key: sum(parts.values()) for key, parts in scored.items()}
-    return sorted(totals, key=lambda key: (-totals[key], key))
 
+    def order(key: str) -> tuple[float, str]:
+        return -totals[key], key
 
-def _best(scored: dict[str, Parts], count: int) -> list[str]:
-    """The first ``count`` of ``_best_first``, without ordering the rest of a library's candidates."""
-    return heapq.nsmallest(count, scored, key=lambda key: (-sum(scored[key].values()), key))
+    return sorted(totals, key=order) if count is None else heapq.nsmallest(count, totals, key=order)
 
 
 def _cut_sentences(text: str, tokenizer: Tokenizer) -> SentenceTerms:
