@@ -19,6 +19,8 @@ _PLACEHOLDERS = {"市辖区", "县", "省直辖县级行政区划", "自治区�
 _COMMON_WORDS = {
     "来宾", "安康", "长治", "中山", "黄山", "白山", "吉安", "永安", "开封", "太平", "新乡", "丰都", "合作", "东方",
 }  # fmt: skip
+# A place's name before 路, 街 or 大道 names a street, which many cities have (上海's 南京西路, 广州's 北京路).
+_NOT_A_STREET = r"(?![东西南北中]?(?:路|街(?!道)|大街|大道))"
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def _gazetteer() -> _Gazetteer:
     return _Gazetteer(
         {region.label: region for region in by_code.values()} | {"全国": NATIONAL},
         {name: tuple(found) for name, found in names.items()},
-        re.compile(alternatives),
+        re.compile(rf"(?:{alternatives}){_NOT_A_STREET}"),
     )
 
 

@@ -1,10 +1,16 @@
-"""Decide whether the notices answer a question at all: from the reranker's judgement where one has read the
-candidates and a threshold is set for it, else from the evidence of both legs."""
+"""Decide whether the notices answer a question at all: not where the question names a place and the best clauses
+are all another place's; else from the reranker's judgement where one has read the candidates and a threshold is
+set for it, else from the evidence of both legs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
+
+from retrieval.jurisdiction import ELSEWHERE
+
+# How many of the best clauses a question's place is looked for in (Evidence.place_fit).
+PLACE_EVIDENCE_DEPTH = 5
 
 
 class Evidence(NamedTuple):
@@ -15,6 +21,7 @@ class Evidence(NamedTuple):
     chinese: bool  # whether the question has Chinese characters
     rerank_top: float | None = None  # the reranker's best raw score, where one read the candidates
     chit_chat_level: float | None = None  # the dense evidence chit-chat reaches in this library (chit_chat.py)
+    place_fit: float | None = None  # the best clauses' best fit to the place a question names (jurisdiction.py)
 
 
 class Thresholds(NamedTuple):
@@ -37,6 +44,12 @@ class Thresholds(NamedTuple):
     ``min_rerank`` is on the reranker's own scale (POLICYQA_ANSWERABLE_MIN_RERANK; a ``policyqa`` delta records the
     one its training chose as ``answerable_threshold``). None by default: the 6-layer policyqa model's, chosen on
     its training notices, flagged 36 of the 76 answerable gold questions, where the legs' evidence flags 1.
+
+    ``other_place``: a question that names a place, none of whose best clauses is a notice of that place, of one
+    within it or above it (a national one), is not answered: 江西's rules are not in a library of 广西's notices,
+    however close their words. It flags NCP questions asked of the Guangxi notice, 190 → 287 of 360, and no more
+    of the NCP dev questions inside the 599 notices (9 of 350); ``place_fit`` is over the best
+    ``PLACE_EVIDENCE_DEPTH`` clauses, since the top one alone flagged 3 dev questions more.
     """
 
     min_dense: float = 2.23
@@ -45,6 +58,7 @@ class Thresholds(NamedTuple):
     min_rerank: float | None = None
     above_chit_chat: float | None = 0.04
     full_coverage: float = 0.8
+    other_place: bool = True
 
 
 def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: Callable[[str], float]) -> float:
@@ -56,7 +70,10 @@ def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: C
 
 def is_answerable(evidence: Evidence, thresholds: Thresholds) -> bool:
     """True when the reranker's best score reaches its threshold; without both, when the dense or the lexical
-    evidence is strong enough, and a Chinese question's dense evidence stands above chit-chat's."""
+    evidence is strong enough, and a Chinese question's dense evidence stands above chit-chat's; never when the
+    best clauses are all another place's than the one the question names."""
+    if thresholds.other_place and evidence.place_fit == ELSEWHERE:
+        return False
     if evidence.rerank_top is not None and thresholds.min_rerank is not None:
         return evidence.rerank_top >= thresholds.min_rerank
     if _below_chit_chat(evidence, thresholds):

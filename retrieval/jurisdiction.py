@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from corpus.regions import NATIONAL, Region, places_in, region_named
+from index.tokenizer import normalize
 
 # A question that names a national organ and no place asks about a national measure.
 _NATIONAL_ORGAN = re.compile(
@@ -24,6 +25,7 @@ class Jurisdiction:
     """The places a question asks about, and each notice's fit to them (``fit``, 0–1)."""
 
     def __init__(self, question: str, home: Region | None = None) -> None:
+        question = normalize(question)  # 南寧 is 南宁
         named = places_in(question)
         self.named = bool(named)
         if named:

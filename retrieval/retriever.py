@@ -17,7 +17,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    ``notice``; or of all, ``all``) are read with the question; the
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
    score (``rerank``), the first stage's score, over the best one's, the rest.
-4. Answerability: from the reranker's best score where it read the candidates and the config sets a threshold
+4. Answerability: not where the question names a place and the best clauses are all another place's; else from
+   the reranker's best score where it read the candidates and the config sets a threshold
    for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat reaches
    in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
@@ -39,7 +40,7 @@ from index.clauses import lexical_text
 from index.contract import Filters, Readable, Scores, Snapshot
 from index.errors import IndexUnavailableError
 from index.tokenizer import Tokenizer, has_chinese, normalize
-from retrieval.answerability import Evidence, is_answerable, term_coverage
+from retrieval.answerability import PLACE_EVIDENCE_DEPTH, Evidence, is_answerable, term_coverage
 from retrieval.chit_chat import chit_chat_level, chit_chat_vectors
 from retrieval.config import RankingConfig
 from retrieval.copies import copy_key, near_copies
@@ -103,7 +104,8 @@ class Retriever:
             if self.reranker is not None and request.rerank and order:
                 order, rerank_top = self._rerank(snapshot, self.reranker, request.query, order, scored)
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
-            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top)
+            place_fit = self._place_fit(snapshot, request.query, order)
+            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top, place_fit)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         answerable = is_answerable(evidence, self.config.thresholds)
         return Retrieval(hits, evidence, answerable, took_ms, request.query, embed_ms)
@@ -304,6 +306,7 @@ class Retriever:
         query_terms: list[str],
         chinese: bool,
         rerank_top: float | None,
+        place_fit: float | None,
     ) -> Evidence:
         dense, lexical = runs.get("dense"), runs.get("bm25")
         coverage = None
@@ -316,7 +319,16 @@ class Retriever:
         level = None
         if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:
             level = self._chit_chat_level(snapshot)
-        return Evidence(dense_top, coverage, chinese, rerank_top, level)
+        return Evidence(dense_top, coverage, chinese, rerank_top, level, place_fit)
+
+    def _place_fit(self, snapshot: Snapshot, query: str, order: list[str]) -> float | None:
+        """The best fit to the place the question names of the notices of its best ``PLACE_EVIDENCE_DEPTH``
+        clauses; None when it names none."""
+        jurisdiction = Jurisdiction(query, self._home)
+        if not jurisdiction.named:
+            return None
+        best = _passages(snapshot, order[:PLACE_EVIDENCE_DEPTH])
+        return max((jurisdiction.fit(passage.identity.region) for _, passage in best), default=None)
 
     def _chit_chat_level(self, snapshot: Snapshot) -> float:
         """The dense evidence chit-chat reaches in this version of the store (retrieval/chit_chat.py), measured once

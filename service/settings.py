@@ -180,6 +180,10 @@ class Settings(BaseSettings):
         le=1,
         description="Share of its term weight one clause holds that spares a question the chit-chat test.",
     )
+    answerable_other_place: bool = Field(
+        _RANKING.thresholds.other_place,
+        description="Whether a question that names a place, whose best clauses are all another place's, is unanswered.",
+    )
 
     def index_config(self) -> IndexConfig:
         """What index/ needs of these settings to open the index."""
@@ -218,6 +222,7 @@ class Settings(BaseSettings):
                 self.answerable_min_rerank,
                 self.answerable_above_chit_chat,
                 self.answerable_full_coverage,
+                self.answerable_other_place,
             ),
         )
 

@@ -24,6 +24,8 @@ from tests.conftest import NOTICE
         ("西藏和内蒙古", ["西藏自治区", "内蒙古自治区"]),
         ("恩施州", ["湖北省/恩施土家族苗族自治州"]),
         ("欢迎各位来宾", []),  # 来宾 is a city, and more often guests
+        ("上海南京西路的商务楼宇", ["上海市"]),  # a street named after a city
+        ("广州北京路步行街", ["广东省/广州市"]),
         ("明天天气怎么样", []),
     ],
 )

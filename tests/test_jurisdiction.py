@@ -1,5 +1,5 @@
-"""A question about a place is answered from that place's notice; one that names none, from a national notice
-or the portal's home region's."""
+"""A question about a place is answered from that place's notice, and not at all from another place's alone; one
+that names none, from a national notice or the portal's home region's."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from index.contract import Filters
 from index.directory import DirectoryIndex
 from index.embedders import Embedder
 from retrieval import Retriever
+from retrieval.answerability import Thresholds
 from retrieval.config import RankingConfig
+from retrieval.jurisdiction import ELSEWHERE, SAME, Jurisdiction
 from retrieval.results import RetrievalRequest
 from tests.conftest import open_notices
 
@@ -72,3 +74,27 @@ def test_without_the_place_weight_the_place_plays_no_part(index: DirectoryIndex)
     retriever = Retriever(index, RankingConfig(place_weight=0))
     hits = retriever.search(RetrievalRequest("在三明租国有的店面做生意，房租能减免吗？", 3, "hybrid", Filters())).hits
     assert all("place" not in hit.scores for hit in hits)
+
+
+@pytest.mark.parametrize(
+    ("question", "kept", "answerable"),
+    [
+        ("在三明租国有的店面做生意，房租能减免吗？", "beijing-rent", False),  # 北京's rules do not answer for 三明
+        ("在三明租国有的店面做生意，房租能减免吗？", "national-rent", True),  # a national measure applies there
+        ("福建的企业租国有的房子，房租能减免吗？", "sanming-rent", True),  # 三明 lies within 福建
+        ("租国有的店面做生意，房租能减免吗？", "beijing-rent", True),  # no place named
+    ],
+)
+def test_a_question_about_a_place_none_of_whose_clauses_is_there_is_not_answered(
+    index: DirectoryIndex, question: str, kept: str, answerable: bool
+) -> None:
+    retrieval = Retriever(index).search(RetrievalRequest(question, 3, "hybrid", Filters(doc_id=kept)))
+    assert retrieval.hits and retrieval.answerable is answerable
+    unasked = Retriever(index, RankingConfig(thresholds=Thresholds(other_place=False)))
+    assert unasked.search(RetrievalRequest(question, 3, "hybrid", Filters(doc_id=kept))).answerable
+
+
+def test_the_place_asked_about_is_read_in_traditional_characters_too() -> None:
+    jurisdiction = Jurisdiction("在南寧工作的香港員工能交住房公積金嗎？")
+    assert jurisdiction.fit("广西壮族自治区/南宁市") == SAME
+    assert jurisdiction.fit("北京市") == ELSEWHERE
