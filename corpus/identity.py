@@ -42,6 +42,11 @@ _TITLE_ORGANS = (
     r"(?:政府|办公厅|办公室|委员会|部|局|署|厅|委|院|会|行|中心|指挥部|小组)[\s、]*)+)"
 )
 _TITLE_ISSUER = re.compile(rf"^(?!转发|印发){_TITLE_ORGANS}(?:关于|印发.+的通知$)")
+# A title that forwards without naming who forwards: 转发北京市应急管理局关于…. Where the text is the forwarded
+# document itself, that organ issued it; where it opens by addressing its recipients (各县（区）卫生健康委…：), it is
+# the covering notice of a forwarder the page does not name.
+_UNNAMED_FORWARD = re.compile(rf"^转发{_TITLE_ORGANS}关于")
+_ADDRESSEES = re.compile(r"^[^。；：:]{2,120}?(?:局|委|厅|办|室|部门|单位|政府|中心|机构|企业|公司|学校)[：:]")
 # 龙岩市人社局转发福建省人社厅…转发人社部…的通知: the text ends with the forwarded notice and its signature.
 _TITLE_FORWARDER = re.compile(rf"^(?!转发|印发){_TITLE_ORGANS}转发.+的通知$")
 _ORGAN_BREAK = re.compile(r"[\s、]+")
@@ -81,7 +86,9 @@ def read_identity(
     """The notice's identity: the parser's issuer (else the organ its title opens with), date and 文号, and what
     this module reads from them and the text; ``source_url`` as the corpus gives it."""
     forwarder = _TITLE_FORWARDER.match(title)
-    issuer = forwarder.group(1).strip() if forwarder else _as_titled(issuer, title_issuer(title))
+    issuer = (
+        forwarder.group(1).strip() if forwarder else _as_titled(issuer, title_issuer(title) or _reposted(title, text))
+    )
     valid_from, valid_until = validity(text, date)
     region = notice_region(title, issuer, number, text)
     return Identity(
@@ -100,6 +107,14 @@ def title_issuer(title: str) -> str | None:
     """The organ(s) a ``<organ>关于…`` or ``<organ>印发…的通知`` title opens with: 北京市人力资源和社会保障局, 财政部 税务总局."""
     match = _TITLE_ISSUER.match(title)
     return match.group(1).strip() if match else None
+
+
+def _reposted(title: str, text: str) -> str | None:
+    """The organ a ``转发<organ>关于…`` title names, where the text after the title is that organ's document and not
+    a covering notice addressed to its recipients."""
+    match = _UNNAMED_FORWARD.match(title)
+    opening = text.split(title, 1)[-1].lstrip()
+    return match.group(1).strip() if match and not _ADDRESSEES.match(opening) else None
 
 
 def _as_titled(signed: str | None, titled: str | None) -> str | None:

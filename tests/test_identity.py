@@ -124,6 +124,14 @@ def test_a_title_that_issues_or_forwards_a_notice_names_its_issuer(
     assert (identity.issuer, identity.region) == (issuer, region)
 
 
+def test_a_repost_that_names_no_forwarder_is_the_named_organ_s_unless_it_covers_a_forwarder_s_notice() -> None:
+    title = "转发北京市应急管理局关于危化品企业复产复工的安全提示"
+    itself = f"{title} 为做好疫情防控期间危化品企业复产复工工作，现提示如下：一、严格落实主体责任。"
+    assert read_identity(title, None, None, None, itself).issuer == "北京市应急管理局"
+    covering = f"{title} 各区应急管理局、各有关单位：现将提示转发给你们，请遵照执行。"
+    assert read_identity(title, None, None, None, covering).issuer is None
+
+
 def test_every_passage_carries_its_notice_s_identity() -> None:
     document, passages = parse_notice(NOTICE.stem, NOTICE.read_text(encoding="utf-8"), NOTICE.name)
     identity = document.identity
