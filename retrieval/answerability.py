@@ -7,9 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-from retrieval.jurisdiction import ELSEWHERE
-
-# How many of the best clauses a question's place is looked for in (Evidence.place_fit).
+# How many of the best clauses a question's place is looked for in (Evidence.elsewhere).
 PLACE_EVIDENCE_DEPTH = 5
 
 
@@ -21,7 +19,7 @@ class Evidence(NamedTuple):
     chinese: bool  # whether the question has Chinese characters
     rerank_top: float | None = None  # the reranker's best raw score, where one read the candidates
     chit_chat_level: float | None = None  # the dense evidence chit-chat reaches in this library (chit_chat.py)
-    place_fit: float | None = None  # the best clauses' best fit to the place a question names (jurisdiction.py)
+    elsewhere: bool = False  # every one of the best clauses is another place's than the question's (jurisdiction.py)
 
 
 class Thresholds(NamedTuple):
@@ -47,9 +45,11 @@ class Thresholds(NamedTuple):
 
     ``other_place``: a question that names a place, none of whose best clauses is a notice of that place, of one
     within it or above it (a national one), is not answered: 江西's rules are not in a library of 广西's notices,
-    however close their words. It flags NCP questions asked of the Guangxi notice, 190 → 287 of 360, and no more
-    of the NCP dev questions inside the 599 notices (9 of 350); ``place_fit`` is over the best
-    ``PLACE_EVIDENCE_DEPTH`` clauses, since the top one alone flagged 3 dev questions more.
+    however close their words; nor is one that names a national organ (财政部, 海关总署) and no place, whose best
+    clauses are all local notices'. Together they flag NCP questions asked of the Guangxi notice 190 → 308 of 360
+    (the place alone: 287), and no more of the NCP dev questions inside the 599 notices (9 of 350) or of the gold
+    questions (1 of 76). The best ``PLACE_EVIDENCE_DEPTH`` clauses are read, since the top one alone flagged 3 dev
+    questions more.
     """
 
     min_dense: float = 2.23
@@ -72,7 +72,7 @@ def is_answerable(evidence: Evidence, thresholds: Thresholds) -> bool:
     """True when the reranker's best score reaches its threshold; without both, when the dense or the lexical
     evidence is strong enough, and a Chinese question's dense evidence stands above chit-chat's; never when the
     best clauses are all another place's than the one the question names."""
-    if thresholds.other_place and evidence.place_fit == ELSEWHERE:
+    if thresholds.other_place and evidence.elsewhere:
         return False
     if evidence.rerank_top is not None and thresholds.min_rerank is not None:
         return evidence.rerank_top >= thresholds.min_rerank

@@ -9,9 +9,9 @@ import re
 from corpus.regions import NATIONAL, Region, places_in, region_named
 from index.tokenizer import normalize
 
-# A question that names a national organ and no place asks about a national measure.
+# A question that names a national organ and no place asks about a national measure (中央空调 is air conditioning).
 _NATIONAL_ORGAN = re.compile(
-    r"(国务院|国家|中央|全国|财政部|税务总局|海关总署|人社部|人力资源(和)?社会保障部|商务部|工信部|发改委)"
+    r"(国务院|国家|中央(?!空调)|全国|财政部|税务总局|海关总署|人社部|人力资源(和)?社会保障部|商务部|工信部|发改委)"
 )
 
 SAME = 1.0
@@ -28,9 +28,10 @@ class Jurisdiction:
         question = normalize(question)  # 南寧 is 南宁
         named = places_in(question)
         self.named = bool(named)
+        self.national = not named and bool(_NATIONAL_ORGAN.search(question))
         if named:
             self.asked = named
-        elif _NATIONAL_ORGAN.search(question):
+        elif self.national:
             self.asked = [NATIONAL]
         else:
             self.asked = [home or NATIONAL]
@@ -42,6 +43,14 @@ class Jurisdiction:
             region = region_named(region_label) if region_label else None
             self._fits[region_label] = self._fit_region(region)
         return self._fits[region_label]
+
+    def elsewhere(self, region_label: str | None) -> bool:
+        """Whether a notice is another place's than the one the question asks about: for a question that names a
+        place, one that neither is it nor lies within or above it; for one that names a national organ, a local
+        notice. A notice whose region could not be read is nobody's."""
+        if self.national:
+            return region_label is not None and region_label != NATIONAL.label
+        return self.named and self.fit(region_label) == ELSEWHERE
 
     def _fit_region(self, region: Region | None) -> float:
         if region is None:

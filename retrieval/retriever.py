@@ -104,8 +104,8 @@ class Retriever:
             if self.reranker is not None and request.rerank and order:
                 order, rerank_top = self._rerank(snapshot, self.reranker, request.query, order, scored)
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
-            place_fit = self._place_fit(snapshot, request.query, order)
-            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top, place_fit)
+            elsewhere = self._elsewhere(snapshot, request.query, order)
+            evidence = self._evidence(snapshot, runs, query_terms, has_chinese(request.query), rerank_top, elsewhere)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         answerable = is_answerable(evidence, self.config.thresholds)
         return Retrieval(hits, evidence, answerable, took_ms, request.query, embed_ms)
@@ -306,7 +306,7 @@ class Retriever:
         query_terms: list[str],
         chinese: bool,
         rerank_top: float | None,
-        place_fit: float | None,
+        elsewhere: bool,
     ) -> Evidence:
         dense, lexical = runs.get("dense"), runs.get("bm25")
         coverage = None
@@ -319,16 +319,16 @@ class Retriever:
         level = None
         if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:
             level = self._chit_chat_level(snapshot)
-        return Evidence(dense_top, coverage, chinese, rerank_top, level, place_fit)
+        return Evidence(dense_top, coverage, chinese, rerank_top, level, elsewhere)
 
-    def _place_fit(self, snapshot: Snapshot, query: str, order: list[str]) -> float | None:
-        """The best fit to the place the question names of the notices of its best ``PLACE_EVIDENCE_DEPTH``
-        clauses; None when it names none."""
+    def _elsewhere(self, snapshot: Snapshot, query: str, order: list[str]) -> bool:
+        """Whether the notices of the best ``PLACE_EVIDENCE_DEPTH`` clauses are all another place's than the one the
+        question asks about (``Jurisdiction.elsewhere``)."""
         jurisdiction = Jurisdiction(query, self._home)
-        if not jurisdiction.named:
-            return None
-        best = _passages(snapshot, order[:PLACE_EVIDENCE_DEPTH])
-        return max((jurisdiction.fit(passage.identity.region) for _, passage in best), default=None)
+        if not (jurisdiction.named or jurisdiction.national):
+            return False
+        best = list(_passages(snapshot, order[:PLACE_EVIDENCE_DEPTH]))
+        return bool(best) and all(jurisdiction.elsewhere(passage.identity.region) for _, passage in best)
 
     def _chit_chat_level(self, snapshot: Snapshot) -> float:
         """The dense evidence chit-chat reaches in this version of the store (retrieval/chit_chat.py), measured once

@@ -83,6 +83,8 @@ def test_without_the_place_weight_the_place_plays_no_part(index: DirectoryIndex)
         ("在三明租国有的店面做生意，房租能减免吗？", "national-rent", True),  # a national measure applies there
         ("福建的企业租国有的房子，房租能减免吗？", "sanming-rent", True),  # 三明 lies within 福建
         ("租国有的店面做生意，房租能减免吗？", "beijing-rent", True),  # no place named
+        ("国务院对租国有店面的中小企业减免房租有什么规定？", "beijing-rent", False),  # a national measure asked
+        ("国务院对租国有店面的中小企业减免房租有什么规定？", "national-rent", True),
     ],
 )
 def test_a_question_about_a_place_none_of_whose_clauses_is_there_is_not_answered(
@@ -98,3 +100,9 @@ def test_the_place_asked_about_is_read_in_traditional_characters_too() -> None:
     jurisdiction = Jurisdiction("在南寧工作的香港員工能交住房公積金嗎？")
     assert jurisdiction.fit("广西壮族自治区/南宁市") == SAME
     assert jurisdiction.fit("北京市") == ELSEWHERE
+
+
+def test_a_question_naming_a_national_organ_is_not_answered_by_local_notices_alone() -> None:
+    national = Jurisdiction("财政部对捐赠口罩的企业有什么税收优惠？")
+    assert national.elsewhere("北京市") and not national.elsewhere("全国") and not national.elsewhere(None)
+    assert not Jurisdiction("餐厅的中央空调在疫情期间怎么消毒？").elsewhere("北京市")  # air conditioning
