@@ -30,7 +30,7 @@ import datetime
 import heapq
 import time
 from collections.abc import Hashable, Iterator
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -71,6 +71,8 @@ class Retriever:
         # Cutting a passage into sentences and terms costs a millisecond; answers reuse the same passages.
         self._sentence_terms = lru_cache(maxsize=SENTENCE_CACHE_SIZE)(_cut_sentences)
         self._chit_chat: tuple[Hashable, float] | None = None  # the last store version's chit-chat level
+        # The places a question asks about, read once for its ranking and its answerability.
+        self._jurisdiction = lru_cache(maxsize=QUERY_CACHE_SIZE)(partial(Jurisdiction, home=self._home))
 
     def search(self, request: RetrievalRequest) -> Retrieval:
         """The ``top_k`` clauses that best answer the question, best first, and whether any answers it; all read
@@ -189,7 +191,7 @@ class Retriever:
         share = self.config.place_weight
         if share <= 0:
             return
-        jurisdiction = Jurisdiction(query, self._home)
+        jurisdiction = self._jurisdiction(query)
         fits = {
             key: jurisdiction.fit(passage.identity.region)
             for key, passage in _passages(snapshot, _best_first(scored, self.config.place_depth))
@@ -324,7 +326,7 @@ class Retriever:
     def _elsewhere(self, snapshot: Snapshot, query: str, order: list[str]) -> bool:
         """Whether the notices of the best ``PLACE_EVIDENCE_DEPTH`` clauses are all another place's than the one the
         question asks about (``Jurisdiction.elsewhere``)."""
-        jurisdiction = Jurisdiction(query, self._home)
+        jurisdiction = self._jurisdiction(query)
         if not (jurisdiction.named or jurisdiction.national):
             return False
         best = list(_passages(snapshot, order[:PLACE_EVIDENCE_DEPTH]))
