@@ -35,7 +35,8 @@ _REPEATED_TITLE = re.compile(r"^(\S.{7,100}?)\s+\1(?:\s|$)")
 _ORGAN = re.compile(
     r"^[\u4e00-\u9fff()（）\s]{2,30}?(?:政府|办公厅|办公室|委员会|指挥部|领导小组|中心|[局厅委院会行部署办处])$"
 )
-_QA_LABELS = frozenset({"问", "答", "问题", "回答", "答复", "解答"})
+_ANSWER_LABELS = frozenset({"答", "回答", "答复", "解答"})
+_QA_LABELS = frozenset({"问", "问题"}) | _ANSWER_LABELS
 # A question, a line that ends on a colon, or a bracketed label alone (see _leads_in).
 _LEAD_IN = re.compile(r"[？?:：]$|^【[^】]{1,12}】$")
 # Joint notices of many organs sign one organ a line; more than this many lines is not a signature.
@@ -452,6 +453,9 @@ def _on_plain_line(walk: _Walk, line: Segment) -> None:
             _close(walk)
         return
     _close(walk)
+    if label in _ANSWER_LABELS and walk.stack and not walk.stack[-1].has_children:
+        _answer_the_question(walk, line)
+        return
     parent_key = walk.stack[-1].key if walk.stack else walk.scope_key
     walk.paragraphs[parent_key] += 1
     number = walk.paragraphs[parent_key]
@@ -473,6 +477,22 @@ def _on_plain_line(walk: _Walk, line: Segment) -> None:
     )
     if not short and not _leads_in(line.text):
         _close(walk)
+
+
+def _answer_the_question(walk: _Walk, line: Segment) -> None:
+    """Open, with the answer (答：…) right under a numbered question, one clause of both: a reader cites them
+    together, and the dense leg, which reads a clause's own text, sees the question the answer is to."""
+    question = walk.stack[-1]
+    question.has_children = True
+    walk.draft = _Draft(
+        "clause",
+        [question.line, line],
+        question.key,
+        walk.stack[:-1],
+        walk.scope,
+        own=question.marker,
+        title=markers.lead_phrase(question.marker.rest),
+    )
 
 
 def _leads_in(text: str) -> bool:

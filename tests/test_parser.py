@@ -188,9 +188,16 @@ def test_a_question_a_colon_or_a_bracketed_label_opens_the_passage_of_what_follo
     ]
 
 
-def test_an_answer_under_a_numbered_question_is_titled_by_the_question() -> None:
-    passages = parse_notice("n", "问题解答\n一、如何进入电子税务局\n答：访问税务局官网，点击登录。", "n.txt", None)[1]
-    assert [(p.title, p.text) for p in passages][-1] == ("如何进入电子税务局", "答：访问税务局官网，点击登录。")
+def test_an_answer_under_a_numbered_question_is_one_clause_with_it() -> None:
+    text = (
+        "问题解答\n一、如何进入电子税务局？\n答：访问税务局官网，点击登录。\n登录后选择我要办税。\n"
+        "二、办税有困难怎么办？\n答：拨打12366。"
+    )
+    passages = parse_notice("n", text, "n.txt", None)[1]
+    assert [(p.passage_id, p.title, p.text) for p in passages][-2:] == [
+        ("n:1", "如何进入电子税务局", "一、如何进入电子税务局？\n答：访问税务局官网，点击登录。\n登录后选择我要办税。"),
+        ("n:2", "办税有困难怎么办", "二、办税有困难怎么办？\n答：拨打12366。"),
+    ]
 
 
 def test_a_news_page_s_reading_links_and_bylines_are_not_passages() -> None:
