@@ -45,10 +45,10 @@ class Thresholds(NamedTuple):
 
     ``other_place``: a question that names a place, none of whose best clauses is a notice of that place, of one
     within it or above it (a national one), is not answered: 江西's rules are not in a library of 广西's notices,
-    however close their words; nor is one that names a national organ (财政部, 海关总署) and no place, whose best
-    clauses are all local notices'. Together they flag NCP questions asked of the Guangxi notice 190 → 308 of 360
-    (the place alone: 287), and no more of the NCP dev questions inside the 599 notices (9 of 350) or of the gold
-    questions (1 of 76). The best ``PLACE_EVIDENCE_DEPTH`` clauses are read, since the top one alone flagged 3 dev
+    however close their words; nor is one that names an organ of the central government (财政部, 海关总署) and no
+    place, whose best clauses are all local notices'. Together they flag NCP questions asked of the Guangxi notice
+    190 → 306 of 360 (the place alone: 287), and no more of the NCP dev questions inside the 599 notices (9 of 350)
+    or of the gold questions (1 of 76). The best ``PLACE_EVIDENCE_DEPTH`` clauses are read, since the top one alone flagged 3 dev
     questions more.
     """
 

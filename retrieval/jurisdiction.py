@@ -14,6 +14,14 @@ _NATIONAL_ORGAN = re.compile(
     r"(国务院|国家|中央(?!空调)|全国|财政部|税务总局|海关总署|人社部|人力资源(和)?社会保障部|商务部|工信部|发改委)"
 )
 
+# An organ of the central government, named: a question about its measure is not answered by local notices alone
+# (a bare 国家, 中央 or 全国 is not enough: 东盟国家, 全国首创, 中央的要求 come up in any local plan).
+_CENTRAL_ORGAN = re.compile(
+    r"(国务院|国家[^\s的，。？、]{1,8}?(?:总局|局|委员会|委)|财政部|税务总局|海关总署|人社部|人力资源(?:和)?社会保障部|"
+    r"商务部|工信部|工业和信息化部|发改委|教育部|交通运输部|农业农村部|民政部|应急管理部|生态环境部|"
+    r"住房(?:和)?城乡建设部|市场监管总局|银保监会|证监会|中国人民银行|央行)"
+)
+
 SAME = 1.0
 NEARBY = 0.75  # the notice is of a place inside the one asked about, or of the province above a city asked about
 ABOVE = 0.5  # the notice is national, or the question names no place and the notice is not of the preferred one
@@ -29,6 +37,7 @@ class Jurisdiction:
         named = places_in(question)
         self.named = bool(named)
         self.national = not named and bool(_NATIONAL_ORGAN.search(question))
+        self.central_organ = not named and bool(_CENTRAL_ORGAN.search(question))
         if named:
             self.asked = named
         elif self.national:
@@ -46,9 +55,9 @@ class Jurisdiction:
 
     def elsewhere(self, region_label: str | None) -> bool:
         """Whether a notice is another place's than the one the question asks about: for a question that names a
-        place, one that neither is it nor lies within or above it; for one that names a national organ, a local
-        notice. A notice whose region could not be read is nobody's."""
-        if self.national:
+        place, one that neither is it nor lies within or above it; for one that names an organ of the central
+        government, a local notice. A notice whose region could not be read is nobody's."""
+        if self.central_organ:
             return region_label is not None and region_label != NATIONAL.label
         return self.named and self.fit(region_label) == ELSEWHERE
 

@@ -327,7 +327,7 @@ class Retriever:
         """Whether the notices of the best ``PLACE_EVIDENCE_DEPTH`` clauses are all another place's than the one the
         question asks about (``Jurisdiction.elsewhere``)."""
         jurisdiction = self._jurisdiction(query)
-        if not (jurisdiction.named or jurisdiction.national):
+        if not (jurisdiction.named or jurisdiction.central_organ):
             return False
         best = list(_passages(snapshot, order[:PLACE_EVIDENCE_DEPTH]))
         return bool(best) and all(jurisdiction.elsewhere(passage.identity.region) for _, passage in best)

@@ -80,3 +80,18 @@ def test_a_library_closer_to_chit_chat_raises_its_level_from_the_write_on(
 def test_the_setting_off_asks_nothing_of_chit_chat() -> None:
     assert Settings(answerable_above_chit_chat="off").ranking_config().thresholds.above_chit_chat is None
     assert Settings().ranking_config().thresholds.above_chit_chat == Thresholds().above_chit_chat
+
+
+def test_the_guangxi_plan_does_not_answer_for_another_place_or_a_central_organ(default_index: DirectoryIndex) -> None:
+    retriever = Retriever(default_index)
+    for question in ("江西的融资租赁公司能收外币租金吗？", "商务部对汽车平行进口有什么规定？"):
+        assert not retriever.search(RetrievalRequest(question)).answerable, question
+    for question in (
+        "钦州港片区能做汽车平行进口吗？",
+        "东盟国家的企业能在自贸区投资吗？",
+        "国家支持自贸试验区开展哪些金融创新？",
+    ):
+        assert retriever.search(RetrievalRequest(question)).answerable, question
+    unasked = Retriever(default_index, RankingConfig(thresholds=Thresholds(other_place=False)))
+    assert unasked.search(RetrievalRequest("江西的融资租赁公司能收外币租金吗？")).answerable
+    assert unasked.search(RetrievalRequest("商务部对汽车平行进口有什么规定？")).answerable

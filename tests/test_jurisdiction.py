@@ -102,7 +102,15 @@ def test_the_place_asked_about_is_read_in_traditional_characters_too() -> None:
     assert jurisdiction.fit("北京市") == ELSEWHERE
 
 
-def test_a_question_naming_a_national_organ_is_not_answered_by_local_notices_alone() -> None:
-    national = Jurisdiction("财政部对捐赠口罩的企业有什么税收优惠？")
-    assert national.elsewhere("北京市") and not national.elsewhere("全国") and not national.elsewhere(None)
+def test_a_question_naming_a_central_organ_is_not_answered_by_local_notices_alone() -> None:
+    central = Jurisdiction("财政部对捐赠口罩的企业有什么税收优惠？")
+    assert central.elsewhere("北京市") and not central.elsewhere("全国") and not central.elsewhere(None)
+    assert Jurisdiction("国家税务总局如何优化线上办税？").elsewhere("北京市")
+    # A bare 国家, 中央 or 全国 names no organ: any local plan speaks of them.
+    for question in (
+        "东盟国家的企业能在自贸区投资吗？",
+        "中央对自贸试验区建设有什么要求？",
+        "全国首创的改革举措有哪些？",
+    ):
+        assert not Jurisdiction(question).elsewhere("广西壮族自治区"), question
     assert not Jurisdiction("餐厅的中央空调在疫情期间怎么消毒？").elsewhere("北京市")  # air conditioning
