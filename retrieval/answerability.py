@@ -1,6 +1,6 @@
-"""Decide whether the notices answer a question at all: not where the question names a place and the best clauses
-are all another place's; else from the reranker's judgement where one has read the candidates and a threshold is
-set for it, else from the evidence of both legs."""
+"""Decide whether the notices answer a question at all: not where the question names a place (or an organ of the
+central government) and the best clauses are all another place's (or local); else from the reranker's judgement
+where one has read the candidates and a threshold is set for it, else from the evidence of both legs."""
 
 from __future__ import annotations
 
@@ -48,8 +48,8 @@ class Thresholds(NamedTuple):
     however close their words; nor is one that names an organ of the central government (财政部, 海关总署) and no
     place, whose best clauses are all local notices'. Together they flag NCP questions asked of the Guangxi notice
     190 → 306 of 360 (the place alone: 287), and no more of the NCP dev questions inside the 599 notices (9 of 350)
-    or of the gold questions (1 of 76). The best ``PLACE_EVIDENCE_DEPTH`` clauses are read, since the top one alone flagged 3 dev
-    questions more.
+    or of the gold questions (1 of 76). The best ``PLACE_EVIDENCE_DEPTH`` clauses are read, since the top one alone
+    flagged 3 dev questions more.
     """
 
     min_dense: float = 2.23

@@ -17,10 +17,10 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    ``notice``; or of all, ``all``) are read with the question; the
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
    score (``rerank``), the first stage's score, over the best one's, the rest.
-4. Answerability: not where the question names a place and the best clauses are all another place's; else from
-   the reranker's best score where it read the candidates and the config sets a threshold
-   for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat reaches
-   in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
+4. Answerability: not where the question names a place (or a central organ) and the best clauses are all another
+   place's (or local); else from the reranker's best score where it read the candidates and the config sets a
+   threshold for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat
+   reaches in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
 """
 
