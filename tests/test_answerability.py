@@ -33,9 +33,9 @@ EVERYDAY_NOTICE = """关于居民日常生活小常识的宣传材料
 
 def test_a_chinese_question_below_chit_chat_is_answerable_only_if_one_clause_holds_its_terms() -> None:
     evidence = Evidence(dense_top=2.30, term_coverage=0.5, chinese=True, chit_chat_level=2.28)
-    assert not is_answerable(evidence, Thresholds())  # 2.30 is not 0.04 above 2.28
+    assert not is_answerable(evidence, Thresholds())  # 2.30 is not 0.05 above 2.28
     assert is_answerable(evidence._replace(term_coverage=0.8), Thresholds())  # a keyword question, all its terms
-    assert is_answerable(evidence._replace(dense_top=2.33), Thresholds())
+    assert is_answerable(evidence._replace(dense_top=2.34), Thresholds())
     assert is_answerable(evidence, Thresholds(above_chit_chat=None))
     assert is_answerable(evidence._replace(chinese=False), Thresholds())  # the chit-chat is Chinese
     assert is_answerable(evidence._replace(rerank_top=0.9), Thresholds(min_rerank=0.5))  # a reranker decides alone
