@@ -44,6 +44,7 @@ from training.train import (  # noqa: E402
     TrainConfig,
     TrainResult,
     answerable_threshold,
+    distillation_loss,
     evaluate,
     format_metrics,
     rank_and_judge_loss,
@@ -201,6 +202,20 @@ def test_the_loss_ranks_and_judges_and_a_constant_score_does_not_lower_it() -> N
     assert constant == pytest.approx(math.log(3) + 8 * math.log(2) / 5, rel=1e-5)
 
 
+def test_distillation_pulls_a_groups_order_and_spacing_towards_the_teachers_not_its_level() -> None:
+    teacher = torch.tensor([3.0, 1.0, 0.0, 2.0, -2.0])
+    lists = [3, 2]
+    # The student scores as the teacher does, 5 lower: nothing to learn.
+    assert distillation_loss(teacher - 5, teacher, lists).item() == pytest.approx(0.0, abs=1e-6)
+    student = torch.tensor([0.0, 1.0, 3.0, 0.0, 0.0])  # the first group reversed, the second flat
+    kl = []
+    for s, t in ((student[:3], teacher[:3]), (student[3:], teacher[3:])):
+        p, q = torch.softmax(t, 0), torch.softmax(s, 0)
+        kl.append(float((p * (p.log() - q.log())).sum()))
+    assert distillation_loss(student, teacher, lists).item() == pytest.approx(sum(kl) / 2, rel=1e-5)
+    assert distillation_loss(student, teacher, [1, 1, 1, 1, 1]).item() == 0.0  # a lone pair has no order
+
+
 class FixedScores:
     """Stands in for a model: scores each pair by a table."""
 
@@ -323,6 +338,48 @@ def test_a_shallower_model_keeps_the_bases_first_layers_and_the_service_drops_th
 
     with pytest.raises(ValueError, match="layers must be between 1 and 3, got 4"):
         load_base(tiny_base, 64, layers=4)
+
+
+class CountingTeacher:
+    """A trained reranker as a teacher, recording every pair it was asked to score."""
+
+    def __init__(self, reranker: PolicyReranker) -> None:
+        self.reranker, self.asked = reranker, []
+
+    @property
+    def id(self) -> str:
+        return self.reranker.id
+
+    def score(self, query: str, passages: list[str]) -> np.ndarray:
+        self.asked += [(query, passage) for passage in passages]
+        return self.reranker.score(query, passages)
+
+
+@pytest.mark.slow
+def test_a_student_distils_a_deeper_teacher_from_its_scores_of_the_best_negatives_only(
+    notices_dir: Path, tiny_base: Path, embedder: Embedder, cache_dir: Path, tmp_path: Path
+) -> None:
+    teacher_dir = train_tiny(tmp_path / "teacher", notices_dir, tiny_base, embedder, cache_dir).delta_dir
+    assert teacher_dir is not None
+    teacher = CountingTeacher(PolicyReranker(teacher_dir, base_dir=tiny_base))
+    config = dataclasses.replace(TINY_TRAINING, layers=2, train_layers=1, negatives=2)
+    kwargs = {"base_dir": tiny_base, "embedder": embedder, "cache_dir": cache_dir, "save_unlearnt": True}
+    student = run(QUESTIONS, notices_dir, tmp_path / "student", config, teacher=teacher, **kwargs)
+    assert student.delta_dir is not None
+    record = json.loads((student.delta_dir / DELTA_RECORD).read_text(encoding="utf-8"))
+    assert record["teacher"] == teacher.id and record["layers"] == 2
+
+    # The teacher read each training question's positives and its 3 best hard negatives, once each: the pairs the
+    # student draws from (a pair it had not scored would have stopped training).
+    notices = load_training_notices(notices_dir, QUESTIONS, in_training_half)
+    groups = split_by_notice(mine_groups(QUESTIONS, notices, embedder, cache_dir), notices).train
+    expected = {(g.question, text) for g in groups for text in (*g.positives, *g.negatives[:3])}
+    assert set(teacher.asked) == expected and len(teacher.asked) == len(expected)
+
+    # Without the teacher the same run learns other weights.
+    alone = run(QUESTIONS, notices_dir, tmp_path / "alone", config, **kwargs)
+    assert json.loads((tmp_path / "alone" / DELTA_RECORD).read_text())["teacher"] is None
+    assert alone.metrics != student.metrics
 
 
 def test_the_answerable_threshold_flags_at_most_one_in_twenty_answerable_questions() -> None:

