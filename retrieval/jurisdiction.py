@@ -29,12 +29,18 @@ UNKNOWN = 0.25  # the notice's region could not be read, and the question names 
 ELSEWHERE = 0.0
 
 
+def _innermost(places: list[Region]) -> list[Region]:
+    """The places named, less those another named place lies within: 泰州市海陵区 and 福建三明 ask about 海陵区 and
+    三明, not about every notice of 泰州 or 福建."""
+    return [place for place in places if not any(other != place and other.within(place) for other in places)]
+
+
 class Jurisdiction:
     """The places a question asks about, and each notice's fit to them (``fit``, 0–1)."""
 
     def __init__(self, question: str, home: Region | None = None) -> None:
         question = normalize(question)  # 南寧 is 南宁
-        named = places_in(question)
+        named = _innermost(places_in(question))
         self.named = bool(named)
         self.national = not named and bool(_NATIONAL_ORGAN.search(question))
         self.central_organ = not named and bool(_CENTRAL_ORGAN.search(question))

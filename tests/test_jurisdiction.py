@@ -102,6 +102,15 @@ def test_the_place_asked_about_is_read_in_traditional_characters_too() -> None:
     assert jurisdiction.fit("北京市") == ELSEWHERE
 
 
+def test_a_place_named_with_the_places_it_lies_in_asks_about_the_innermost() -> None:
+    district = Jurisdiction("2020年，泰州市海陵区企业复工必备条件是什么？")
+    assert district.fit("江苏省/泰州市/海陵区") == SAME
+    assert district.fit("江苏省/泰州市") < SAME  # the city's notice is above the district asked about
+    assert Jurisdiction("福建三明的店面房租能减免吗？").fit("福建省") < SAME
+    two_places = Jurisdiction("北京和上海的企业复工有什么要求？")  # neither lies within the other: both asked
+    assert two_places.fit("北京市") == two_places.fit("上海市") == SAME
+
+
 def test_a_question_naming_a_central_organ_is_not_answered_by_local_notices_alone() -> None:
     central = Jurisdiction("财政部对捐赠口罩的企业有什么税收优惠？")
     assert central.elsewhere("北京市") and not central.elsewhere("全国") and not central.elsewhere(None)
