@@ -59,9 +59,10 @@ QUESTIONS = [
     "证照分离改革全覆盖试点",
     "企业信用修复怎么申请",
 ]
-# Enough variants that no row of hybrid questions asks one asked before (four rows of 240 by default).
+# Enough variants that no row of hybrid questions asks one asked before (four rows of 240 by default, five with
+# --reranker: 1,280 variants).
 PREFIXES = ["", "请问", "想了解一下：", "咨询：", "你好，", "我们公司想知道", "麻烦问下，", "请教一下："]
-SUFFIXES = ["", "？", "吗？", "，谢谢", "。", "呢"]
+SUFFIXES = ["", "？", "吗？", "，谢谢", "。", "呢", "啊？", "？多谢"]
 
 
 @dataclass
