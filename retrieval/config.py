@@ -40,6 +40,11 @@ class RankingConfig:
     place_weight: float = 0.2
     place_depth: int = 50
     home_region: str | None = None
+    # The share of a candidate's hybrid score that the question's naming its notice (by 文号 or 《title》) takes,
+    # over the same candidates (retrieval/citation.py). Half: a reader who names a notice wants its clauses unless
+    # they fit the question far worse than another's. The dev questions cannot choose it: one moves, the same
+    # from 0.15 to 0.5.
+    citation_weight: float = 0.5
     # Notices past their stated end of validity, among the best ``place_depth`` candidates: ``mark`` keeps them,
     # ranked with ``expired_share`` of their score (below those in force), ``hide`` drops them; not when the
     # question names a year they were in force in.
@@ -61,7 +66,15 @@ class RankingConfig:
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
-        for name in ("bm25_weight", "dense_weight", "notice_weight", "place_weight", "expired_share", "rerank_weight"):
+        for name in (
+            "bm25_weight",
+            "dense_weight",
+            "notice_weight",
+            "place_weight",
+            "citation_weight",
+            "expired_share",
+            "rerank_weight",
+        ):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
         if min(self.candidates, self.rerank_depth, self.place_depth) < 1:

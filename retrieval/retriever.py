@@ -11,8 +11,9 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    scored with its closest window (``dense``); ``RankingConfig.candidates`` deep.
 2. Fusion (hybrid mode): the legs' min-max normalised scores, weighted, and the notice's own BM25 share
    where the notices' BM25 tells them apart (``notice``); then the notice's fit to the place the question
-   asks about (``place``: retrieval/jurisdiction.py); a notice past its stated validity ranks lower, or is
-   hidden (retrieval/expiry.py).
+   asks about (``place``: retrieval/jurisdiction.py), and whether the question names the notice, by its 文号 or
+   title (``cited``: retrieval/citation.py); a notice past its stated validity ranks lower, or is hidden
+   (retrieval/expiry.py).
 3. Reranking, with a reranker: the best ``rerank_depth`` candidates of the best notice (``rerank_scope``
    ``notice``; or of all, ``all``) are read with the question; the
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
@@ -29,7 +30,7 @@ from __future__ import annotations
 import datetime
 import heapq
 import time
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from functools import lru_cache, partial
 
 import numpy as np
@@ -42,6 +43,7 @@ from index.errors import IndexUnavailableError
 from index.tokenizer import Tokenizer, has_chinese, normalize
 from retrieval.answerability import PLACE_EVIDENCE_DEPTH, Evidence, is_answerable, term_coverage
 from retrieval.chit_chat import chit_chat_level, chit_chat_vectors
+from retrieval.citation import Citation
 from retrieval.config import RankingConfig
 from retrieval.copies import copy_key, near_copies
 from retrieval.expiry import Expiry
@@ -129,6 +131,7 @@ class Retriever:
         scored = self._first_stage(snapshot, runs, query_terms, request.mode)
         if request.mode == "hybrid":
             self._add_place(snapshot, scored, request.query)
+            self._add_citation(snapshot, scored, request.query)
         self._demote_expired(snapshot, scored, request.query)
         return query_terms, runs, scored
 
@@ -185,24 +188,35 @@ class Retriever:
             parts["notice"] = share * notices.get(doc_id, 0.0) / best
 
     def _add_place(self, snapshot: Snapshot, scored: dict[str, Parts], query: str) -> None:
-        """Give the best ``place_depth`` candidates ``place_weight`` times their notice's fit to the place the
-        question asks about (``place``), and scale every candidate's other parts to the rest. Where every
-        candidate fits alike (one notice, or notices of one region) it adds nothing."""
-        share = self.config.place_weight
+        """Give the best candidates ``place_weight`` of their notice's fit to the place the question asks about
+        (``place``)."""
+        jurisdiction = self._jurisdiction(query)
+        fit = partial(_region_fit, jurisdiction)
+        self._add_part(snapshot, scored, "place", self.config.place_weight, fit)
+
+    def _add_citation(self, snapshot: Snapshot, scored: dict[str, Parts], query: str) -> None:
+        """Give the best candidates ``citation_weight`` where the question names their notice, by its 文号 or its
+        title (``cited``)."""
+        citation = Citation(query)
+        if citation.names_a_notice:
+            self._add_part(snapshot, scored, "cited", self.config.citation_weight, citation.cites)
+
+    def _add_part(
+        self, snapshot: Snapshot, scored: dict[str, Parts], stage: str, share: float, fit: Callable[[Passage], float]
+    ) -> None:
+        """Give the best ``place_depth`` candidates ``share`` times their passage's ``fit`` (0 to 1) as the part
+        ``stage``, and scale every candidate's other parts to the rest. Where every candidate fits alike (one
+        notice, or notices alike in what ``fit`` reads) it adds nothing."""
         if share <= 0:
             return
-        jurisdiction = self._jurisdiction(query)
-        fits = {
-            key: jurisdiction.fit(passage.identity.region)
-            for key, passage in _passages(snapshot, _best_first(scored, self.config.place_depth))
-        }
+        fits = {key: fit(passage) for key, passage in _passages(snapshot, _best_first(scored, self.config.place_depth))}
         if len(set(fits.values())) < 2:
             return
         for parts in scored.values():
-            for stage in parts:
-                parts[stage] *= 1 - share
-        for key, fit in fits.items():
-            scored[key]["place"] = share * fit
+            for part in parts:
+                parts[part] *= 1 - share
+        for key, value in fits.items():
+            scored[key][stage] = share * value
 
     def _demote_expired(self, snapshot: Snapshot, scored: dict[str, Parts], query: str) -> None:
         """Of the best ``place_depth`` candidates, drop those of expired notices (``expired=hide``) or keep
@@ -364,6 +378,11 @@ def _passages(snapshot: Snapshot, keys: list[str]) -> Iterator[tuple[str, Passag
     for key in keys:
         if (passage := snapshot.get_passage(key)) is not None:
             yield key, passage
+
+
+def _region_fit(jurisdiction: Jurisdiction, passage: Passage) -> float:
+    """How well the notice of ``passage`` fits the place the question asks about (``Jurisdiction.fit``)."""
+    return jurisdiction.fit(passage.identity.region)
 
 
 def _halves(first: dict[str, Parts], second: dict[str, Parts]) -> dict[str, Parts]:

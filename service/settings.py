@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         le=1,
         description="The share of a clause's hybrid score its notice's fit to the place the question asks about takes.",
     )
+    citation_weight: float = Field(
+        _RANKING.citation_weight,
+        ge=0,
+        le=1,
+        description="The share of a clause's hybrid score that the question's naming its notice (文号, 《title》) takes.",
+    )
     home_region: str | None = Field(
         _RANKING.home_region,
         description="The region a question that names no place is about (福建省/三明市, 三明, 全国); unset: the whole "
@@ -209,6 +215,7 @@ class Settings(BaseSettings):
             window_weight=self.window_weight,
             notice_weight=self.notice_weight,
             place_weight=self.place_weight,
+            citation_weight=self.citation_weight,
             home_region=self.home_region,
             expired=self.expired,
             expired_share=self.expired_share,
