@@ -112,9 +112,10 @@ def title_issuer(title: str) -> str | None:
 def _reposted(title: str, text: str) -> str | None:
     """The organ a ``转发<organ>关于…`` title names, where the text after the title is that organ's document and not
     a covering notice addressed to its recipients."""
-    match = _UNNAMED_FORWARD.match(title)
+    if not (match := _UNNAMED_FORWARD.match(title)):
+        return None
     opening = text.split(title, 1)[-1].lstrip()
-    return match.group(1).strip() if match and not _ADDRESSEES.match(opening) else None
+    return None if _ADDRESSEES.match(opening) else match.group(1).strip()
 
 
 def _as_titled(signed: str | None, titled: str | None) -> str | None:

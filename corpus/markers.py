@@ -65,6 +65,8 @@ _DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_
 # A 文号's prefix (京政办发, 人社部发) starts where the Chinese before it ends: 天津市卫健委津卫医政【2020】100号 in
 # running text cites another's number.
 _DOCUMENT_NUMBER = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,8})[〔\[【(（](\d{4})[〕\]】)）]\s*(\d{1,4})号")
+# Words of a sentence, which no organ's abbreviation holds: 税务总局还发布了〔2020〕6号 reports a number.
+_SENTENCE_WORDS = re.compile(r"[了的还是在将据和与及等]|发布|印发|下发")
 _ANNEX_HEADING = re.compile(rf"^附\s*件\s*({_NUM})?$")
 _ANNEX_LISTING = re.compile(rf"^附\s*件\s*({_NUM})?\s*[:：]\s*(.+)$")
 _SENTENCE_END = re.compile(r"[。；;！!？?]")
@@ -128,9 +130,11 @@ def signing_date(line: str) -> str | None:
 
 
 def document_number(text: str) -> str | None:
-    """The notice's own document number (文号, 桂政发〔2020〕5号) near its start; a number cited in brackets is not it."""
+    """The notice's own document number (文号, 桂政发〔2020〕5号) near its start; a number cited in brackets, or
+    reported in a sentence, is not it."""
     for match in _DOCUMENT_NUMBER.finditer(text, 0, 800):
-        if not re.search(r"[(（《》]$", text[max(match.start() - 1, 0) : match.start()]):
+        cited = re.search(r"[(（《》]$", text[max(match.start() - 1, 0) : match.start()])
+        if not cited and not _SENTENCE_WORDS.search(match.group(1)):
             prefix, year, serial = match.groups()
             return f"{prefix}〔{year}〕{serial}号"  # as a citation writes it, whatever brackets the page used
     return None

@@ -177,7 +177,11 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
         if markers.has_sentence(line.text):
             break
     if lines and markers.is_short_line(lines[0].text):
-        return _headline(lines[0].text) or _clean_title(lines[0].text), 1
+        if title := _headline(lines[0].text) or _clean_title(lines[0].text):
+            return title, 1
+        # A line that is only a 文号 names nothing: the title is further down.
+        title, body_from = _find_title(lines[1:], doc_id)
+        return title, body_from + 1
     if not lines:
         return doc_id, 0
     if heading := _own_heading(lines[0].text):

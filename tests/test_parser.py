@@ -325,6 +325,18 @@ def test_an_order_is_numbered_and_issued_by_the_organ_its_title_names() -> None:
     assert document.identity.kind == "其他"
 
 
+def test_a_number_a_report_mentions_is_not_its_own() -> None:
+    text = "多项税收延缓减免\n记者了解到，税务总局还发布了〔2020〕6号公告，延长申报期限。"
+    assert read(text).identity.number is None
+    assert read("甲政办发〔2020〕6号\n" + text).identity.number == "甲政办发〔2020〕6号"
+
+
+def test_a_notice_opening_with_its_number_alone_is_titled_by_the_line_below() -> None:
+    document = read("甲政办发〔2020〕6号\n多项税收延缓减免\n记者了解到，申报期限延长。")
+    assert document.title == "多项税收延缓减免"
+    assert document.identity.number == "甲政办发〔2020〕6号"
+
+
 def test_a_document_number_before_the_title_is_not_part_of_it() -> None:
     text = "甲政函〔2020〕7号 甲市人民政府关于做好复工工作的通知\n各区：\n现通知如下。"
     document = read(text)
