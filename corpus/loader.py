@@ -89,7 +89,12 @@ def load_notice(path: Path, doc_id: str | None = None) -> Notice:
     """Read and parse one notice file as ``doc_id`` (default: the file's stem); raise NoticeFileError naming the
     file if it is not a usable notice."""
     text = read_notice_text(path)
-    document, passages = parse_notice(doc_id or path.stem, text, path.name, notice_source_url(path))
+    try:
+        document, passages = parse_notice(doc_id or path.stem, text, path.name, notice_source_url(path))
+    except Exception as exc:
+        # A text the parser trips on (a first line that was only a 文号 once did) leaves this file out, named, and
+        # not the library with it.
+        raise NoticeFileError(path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
     if not passages:
         raise NoticeFileError(path, "has text but no clause could be found in it")
     return Notice(document, passages, file_fingerprint(path))

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from corpus import CorpusError, NoticeFileError, load_corpus, load_notice
+from corpus import CorpusError, NoticeFileError, load_corpus, load_notice, loader
 from corpus.loader import file_fingerprint
 from tests.conftest import FIXTURES
 
@@ -105,6 +106,25 @@ def test_a_bad_file_is_reported_and_the_good_ones_still_parse(corpus_copy: Path)
     (corpus_copy / "broken.txt").write_bytes(b"\x00\x01\x02binary")
     corpus = load_corpus(corpus_copy)
     assert [error.path for error in corpus.errors] == [str(corpus_copy / "broken.txt")]
+    assert len(corpus.notices) == 1
+
+
+def test_a_file_the_parser_trips_on_is_named_and_the_others_still_parse(
+    corpus_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parse = loader.parse_notice
+
+    def tripping(doc_id: str, *args: Any) -> Any:
+        if doc_id == "tripping":
+            raise IndexError("list index out of range")
+        return parse(doc_id, *args)
+
+    monkeypatch.setattr(loader, "parse_notice", tripping)
+    (corpus_copy / "tripping.txt").write_text("一、第一条。\n", encoding="utf-8")
+    corpus = load_corpus(corpus_copy)
+    assert [(error.path, error.reason) for error in corpus.errors] == [
+        (str(corpus_copy / "tripping.txt"), "could not be parsed (IndexError: list index out of range)")
+    ]
     assert len(corpus.notices) == 1
 
 
