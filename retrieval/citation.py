@@ -9,11 +9,13 @@ from corpus.models import Passage
 from index.tokenizer import normalize
 
 # What a citation may write differently from the notice: spaces, the separators between issuers, the brackets of
-# a year (〔2020〕, [2020], 【2020】, (2020)) and quotation marks.
-_NOISE = re.compile(r"[\s、，,·“”\"'‘’「」]")
+# a year (〔2020〕, [2020], 【2020】, (2020)), quotation marks and the brackets of a title inside a title.
+_NOISE = re.compile(r"[\s、，,·“”\"'‘’「」《》〈〉]")
 _OPENING = re.compile(r"[\[【(（]")
 _CLOSING = re.compile(r"[\]】)）]")
 _TITLE = re.compile(r"《([^《》]+)》")
+# A number without its year (an order's 第1号) is part of too many others (公告2020年第1号) to name a notice.
+_YEAR = re.compile(r"\d{4}")
 # A title shorter than this (《通知》) names no notice in particular.
 MIN_TITLE_CHARS = 6
 # A cited title and a notice's, each from its 关于 on, may differ by a prefix or a suffix (的通知), not by more than
@@ -42,7 +44,7 @@ class Citation:
     def cites(self, passage: Passage) -> bool:
         """Whether the question names the notice of ``passage``, by its 文号 or its title."""
         number = passage.identity.number
-        if number and _key(number) in self._question:
+        if number and _YEAR.search(number) and _key(number) in self._question:
             return True
         title = _key(passage.doc_title)
         return any(_same_title(cited, title) for cited in self._titles)

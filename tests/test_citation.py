@@ -33,6 +33,11 @@ NOTICES = {
     "桂政办发〔2020〕7号\n\n"
     "一、减免房租。对承租国有资产类经营用房的中小企业，免收2020年2月、3月两个月房租。\n\n"
     "广西壮族自治区人民政府办公厅\n\n2020年2月8日\n",
+    "gx-order": "广西壮族自治区疫情防控工作领导小组指挥部令（第1号）\n\n"
+    "一、全区各类企业不早于2月9日24时前复工。\n\n"
+    "广西壮族自治区疫情防控工作领导小组指挥部\n\n2020年2月1日\n",
+    "gx-plan": "广西壮族自治区人民政府关于印发《广西稳企业保就业若干措施》的通知\n\n"
+    "一、减免社会保险费。\n\n广西壮族自治区人民政府\n\n2020年2月10日\n",
 }
 QUESTION = "扩大产能新购置的设备有什么税收政策？"
 
@@ -87,6 +92,10 @@ def passages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Passage]:
         ("《关于减免中小企业房租的通知》怎么申请", {"gx-rent"}),  # the title without its issuer
         ("《通知》里的房租怎么减免", set()),  # too short to name a notice
         ("房租怎么减免", set()),
+        ("国家税务总局公告2020年第1号怎么说", set()),  # holds 第1号, an order's number without its year
+        ("广西第1号令什么时候复工", set()),
+        ("《关于印发广西稳企业保就业若干措施的通知》有哪些", {"gx-plan"}),  # without the inner 《》
+        ("《广西稳企业保就业若干措施》有哪些", {"gx-plan"}),  # the plan the notice prints
     ],
 )
 def test_the_notices_a_question_names(passages: dict[str, Passage], question: str, cited: set[str]) -> None:
