@@ -331,7 +331,8 @@ def test_sql_bm25_is_the_named_variant_for_passages_and_notices(
         assert scored >= 3
         assert differences(in_memory, index, questions) == []
         hit = search(index, "南宁跨境电商企业建设海外仓有奖励吗", top_k=1).hits[0]
-        assert set(hit.scores) == {"bm25", "dense", "notice"}
+        # The legs and the notice's share; the notices' fit to 南宁 (广西's plan above it) may take a part too.
+        assert {"bm25", "dense", "notice"} <= set(hit.scores) <= {"bm25", "dense", "notice", "place"}
         assert hit.score == pytest.approx(sum(hit.scores.values())) and hit.score <= 1.0
 
 
