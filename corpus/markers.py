@@ -64,7 +64,9 @@ _PUBLISHED = re.compile(r"(发布时间|发布日期|发文日期|日期)\s*[:�
 _DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_CN})月({_NUM}|{_CN})日$")
 # A 文号's prefix (京政办发, 人社部发) starts where the Chinese before it ends: 天津市卫健委津卫医政【2020】100号 in
 # running text cites another's number.
-_DOCUMENT_NUMBER = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{1,8})[〔\[【(（](\d{4})[〕\]】)）]\s*(\d{1,4})号")
+_DOCUMENT_NUMBER = re.compile(
+    r"(?<![\u4e00-\u9fff0-9A-Za-z])([\u4e00-\u9fff]{1,8})[〔\[【(（](\d{4})[〕\]】)）]\s*(\d{1,4})号"
+)
 # Words of a sentence, which no organ's abbreviation holds: 税务总局还发布了〔2020〕6号 reports a number.
 _SENTENCE_WORDS = re.compile(r"[了的还是在将据和与及等]|发布|印发|下发")
 _ANNEX_HEADING = re.compile(rf"^附\s*件\s*({_NUM})?$")

@@ -334,7 +334,9 @@ def _number(title: str, text: str) -> str | None:
     (…指挥部令（第1号）)."""
     if number := markers.document_number(text):
         return number
-    if announcement := _ANNOUNCEMENT_NUMBER.search(text, 0, 800):
+    # An announcement's number stands in its heading, before the first sentence ends: further on it is cited.
+    heading_end = text.find("。", 0, 800)
+    if announcement := _ANNOUNCEMENT_NUMBER.search(text, 0, 800 if heading_end < 0 else heading_end):
         return announcement.group(1)
     order = _ORDER_TITLE.match(title)
     return order.group(2) if order else None

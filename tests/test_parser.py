@@ -331,6 +331,15 @@ def test_a_number_a_report_mentions_is_not_its_own() -> None:
     assert read("甲政办发〔2020〕6号\n" + text).identity.number == "甲政办发〔2020〕6号"
 
 
+def test_numbers_a_guide_lists_are_not_its_own() -> None:
+    text = (
+        "甲市税务局关于公布办税指南的通知\n各纳税人：为支持疫情防控，现将政策公布如下。\n"
+        "1.符合财政部 税务总局 海关总署公告2019年第39号的纳税人可申请退税。\n"
+        "2财税〔2019〕24号 辅导生产销售罕见病药品的企业。"  # a table's row number run into the cited number
+    )
+    assert read(text).identity.number is None
+
+
 def test_a_notice_opening_with_its_number_alone_is_titled_by_the_line_below() -> None:
     document = read("甲政办发〔2020〕6号\n多项税收延缓减免\n记者了解到，申报期限延长。")
     assert document.title == "多项税收延缓减免"
