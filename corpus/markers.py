@@ -63,7 +63,7 @@ _CHROME = re.compile(
 _PUBLISHED = re.compile(r"(发布时间|发布日期|发文日期|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_CN})月({_NUM}|{_CN})日$")
 # A 文号's prefix (京政办发, 人社部发) starts where the Chinese before it ends: 天津市卫健委津卫医政【2020】100号 in
-# running text cites another's number.
+# running text cites another's number, as does 2财税〔2019〕24号 in a table, run into its row's number.
 _DOCUMENT_NUMBER = re.compile(
     r"(?<![\u4e00-\u9fff0-9A-Za-z])([\u4e00-\u9fff]{1,8})[〔\[【(（](\d{4})[〕\]】)）]\s*(\d{1,4})号"
 )
