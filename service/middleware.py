@@ -251,7 +251,8 @@ class BodyGuard:
         while more:
             remaining = started + within - loop.time()
             try:
-                message = await asyncio.wait_for(receive(), min(self.timeout, remaining))
+                async with asyncio.timeout(min(self.timeout, remaining)):  # no task of its own, unlike wait_for
+                    message = await receive()
             except TimeoutError:
                 raise self._too_slow(within if remaining <= self.timeout else None) from None
             if message["type"] == "http.disconnect":
