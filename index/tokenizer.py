@@ -47,11 +47,6 @@ def tokenizer_version() -> str:
     return f"{TOKENIZER_VERSION}/jieba-{version('jieba')}/opencc-{version('opencc')}/stopwords-{stopwords}"
 
 
-def normalize(text: str) -> str:
-    """Fold full-width forms to half-width (NFKC), traditional to simplified Chinese, and case."""
-    return _normalize_short(text) if len(text) <= MAX_CACHED_CHARS else _fold(text)
-
-
 def _fold(text: str) -> str:
     return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
 
@@ -61,6 +56,11 @@ def _fold(text: str) -> str:
 # indexing, is not.
 MAX_CACHED_CHARS = 1000
 _normalize_short = lru_cache(maxsize=8192)(_fold)
+
+
+def normalize(text: str) -> str:
+    """Fold full-width forms to half-width (NFKC), traditional to simplified Chinese, and case."""
+    return _normalize_short(text) if len(text) <= MAX_CACHED_CHARS else _fold(text)
 
 
 def has_chinese(text: str) -> bool:
