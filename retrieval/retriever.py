@@ -13,7 +13,9 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    where the notices' BM25 tells them apart (``notice``); then the notice's fit to the place the question
    asks about (``place``: retrieval/jurisdiction.py), and whether the question names the notice, by its 文号 or
    title (``cited``: retrieval/citation.py); a notice past its stated validity ranks lower, or is hidden
-   (retrieval/expiry.py).
+   (retrieval/expiry.py). Within the best notice, a report's lead that carries its headline, and a paragraph that
+   announces what follows, are placed as if they scored a share of their score (``intro``:
+   retrieval/introductions.py).
 3. Reranking, with a reranker: the best ``rerank_depth`` candidates of the best notice (``rerank_scope``
    ``notice``; or of all, ``all``) are read with the question; the
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
@@ -50,6 +52,7 @@ from retrieval.expiry import Expiry
 from retrieval.followup import resolve
 from retrieval.fusion import weighted
 from retrieval.highlight import SentenceTerms, best_sentence, sentence_terms
+from retrieval.introductions import announces_what_follows, carries_headline
 from retrieval.jurisdiction import Jurisdiction
 from retrieval.rerankers import Reranker
 from retrieval.results import MODES, Hit, Retrieval, RetrievalRequest
@@ -104,6 +107,8 @@ class Retriever:
                 scored = _halves(scored, scored_as_asked)
                 query_terms = list(dict.fromkeys(query_terms + asked_terms))
             order = _best_first(scored)
+            if request.mode == "hybrid":
+                order = self._place_introductions(snapshot, order, scored)
             rerank_top = None
             if self.reranker is not None and request.rerank and order:
                 order, rerank_top = self._rerank(snapshot, self.reranker, request.query, order, scored)
@@ -184,8 +189,7 @@ class Retriever:
         for key, parts in fused.items():
             for leg in parts:
                 parts[leg] *= 1 - share
-            doc_id = key.rsplit(":", 1)[0]  # passage ids are <doc_id>:<position>, and positions hold no colon
-            parts["notice"] = share * notices.get(doc_id, 0.0) / best
+            parts["notice"] = share * notices.get(_doc_id(key), 0.0) / best
 
     def _add_place(self, snapshot: Snapshot, scored: dict[str, Parts], query: str) -> None:
         """Give the best candidates ``place_weight`` of their notice's fit to the place the question asks about
@@ -259,26 +263,49 @@ class Retriever:
         # of a notice unlike its training (the Guangxi plan) reorder them as if it were sure (gold Hit@1 0.855 →
         # 0.711 with the 6-layer model; with its raw scores 0.855 → 0.882).
         new = (1 - weight) * first / best + weight * raw if best > 0 else raw
-        places = sorted(first.tolist(), reverse=True)  # the head's scores, best first: the places it held
-        for place_score, index in zip(places, np.argsort(-new, kind="stable").tolist(), strict=True):
-            scored[keys[index]]["rerank"] = place_score - float(first[index])
-        return _best_first(scored), float(raw.max())
+        return _into_places(scored, order, keys, new, "rerank"), float(raw.max())
+
+    def _place_introductions(self, snapshot: Snapshot, order: list[str], scored: dict[str, Parts]) -> list[str]:
+        """Reorder the best notice's best clauses as if a lead that carries the headline scored ``lead_share`` of its
+        score, and a paragraph that announces what follows ``announcement_share`` (retrieval/introductions.py), among
+        the places they held (``intro``)."""
+        if self.config.lead_share == self.config.announcement_share == 1:
+            return order
+        head = self._notice_head(snapshot, order)
+        shares = np.array([self._introduction_share(passage) for _, passage in head])
+        if (shares == 1).all():
+            return order
+        keys = [key for key, _ in head]
+        new = shares * np.array([sum(scored[key].values()) for key in keys])
+        return _into_places(scored, order, keys, new, "intro")
+
+    def _introduction_share(self, passage: Passage) -> float:
+        if carries_headline(passage):
+            return self.config.lead_share
+        if announces_what_follows(passage):
+            return self.config.announcement_share
+        return 1.0
 
     def _rerank_head(self, snapshot: Snapshot, order: list[str]) -> list[tuple[str, Passage]]:
         """The clauses the reranker reads: the best ``rerank_depth`` of the scope (the best notice's, or all)."""
-        depth = self.config.rerank_depth
         if self.config.rerank_scope == "all":
-            return [(key, passage) for key in order[:depth] if (passage := snapshot.get_passage(key))]
+            return [
+                (key, passage) for key in order[: self.config.rerank_depth] if (passage := snapshot.get_passage(key))
+            ]
+        return self._notice_head(snapshot, order)
+
+    def _notice_head(self, snapshot: Snapshot, order: list[str]) -> list[tuple[str, Passage]]:
+        """The best ``rerank_depth`` clauses of the best notice, best first."""
+        depth = self.config.rerank_depth
         head: list[tuple[str, Passage]] = []
         notice = None
         for key in order:
-            if (passage := snapshot.get_passage(key)) is None:
+            if notice not in (None, _doc_id(key)) or (passage := snapshot.get_passage(key)) is None:
                 continue
-            notice = notice or passage.doc_id
-            if passage.doc_id == notice:
-                head.append((key, passage))
-                if len(head) == depth:
-                    break
+            notice = passage.doc_id
+            head.append((key, passage))
+            if len(head) == depth:
+                break
         return head
 
     def _hits(
@@ -380,6 +407,11 @@ def _passages(snapshot: Snapshot, keys: list[str]) -> Iterator[tuple[str, Passag
             yield key, passage
 
 
+def _doc_id(key: str) -> str:
+    """The notice of the passage ``key`` names: passage ids are <doc_id>:<position>, and positions hold no colon."""
+    return key.rsplit(":", 1)[0]
+
+
 def _region_fit(jurisdiction: Jurisdiction, passage: Passage) -> float:
     """How well the notice of ``passage`` fits the place the question asks about (``Jurisdiction.fit``)."""
     return jurisdiction.fit(passage.identity.region)
@@ -394,6 +426,19 @@ def _halves(first: dict[str, Parts], second: dict[str, Parts]) -> dict[str, Part
             for stage, part in parts.items():
                 mine[stage] = mine.get(stage, 0.0) + part / 2
     return halves
+
+
+def _into_places(scored: dict[str, Parts], order: list[str], keys: list[str], new: np.ndarray, stage: str) -> list[str]:
+    """``order`` with the clauses ``keys`` (in it best first) put in the places they held, best ``new`` score in the
+    best place; each one's part ``stage`` is what the move added or took away."""
+    at = {key: place for place, key in enumerate(order)}
+    places = [at[key] for key in keys]  # ascending: ``keys`` stand in ``order`` best first
+    first = [sum(scored[key].values()) for key in keys]
+    reordered = list(order)
+    for place, index in enumerate(np.argsort(-new, kind="stable").tolist()):
+        reordered[places[place]] = keys[index]
+        scored[keys[index]][stage] = first[place] - first[index]
+    return reordered
 
 
 def _best_first(scored: dict[str, Parts], count: int | None = None) -> list[str]:

@@ -225,7 +225,9 @@ class SearchResult(NoticeIdentity):
     scores: dict[str, float] = Field(
         description="Each stage's part in the score, adding up to it: bm25, dense, notice (where several notices "
         "are told apart), place (the notice's fit to the place the question asks about, where notices' places "
-        "differ), cited (where the question names the notice by its 文号 or title) and rerank (with a reranker)."
+        "differ), cited (where the question names the notice by its 文号 or title), intro (a report's lead that carries its "
+        "headline, or a paragraph that announces what follows, placed below its notice's clauses that score nearly as "
+        "well) and rerank (with a reranker)."
     )
     also_in: list[Copy] = Field(
         default_factory=list,

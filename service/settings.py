@@ -158,6 +158,20 @@ class Settings(BaseSettings):
     expired_share: float = Field(
         _RANKING.expired_share, ge=0, le=1, description="The share of its score an expired notice's clause keeps."
     )
+    lead_share: float = Field(
+        _RANKING.lead_share,
+        ge=0,
+        le=1,
+        description="Within the best notice, a news report's lead that carries its headline is placed as if it scored "
+        "this share of its score; 1 turns it off.",
+    )
+    announcement_share: float = Field(
+        _RANKING.announcement_share,
+        ge=0,
+        le=1,
+        description="Within the best notice, a paragraph that announces what follows (…通知如下：) is placed as if it "
+        "scored this share of its score; 1 turns it off.",
+    )
     window_weight: float = Field(
         _RANKING.window_weight, ge=0, description="Weight of a clause's closest window in its dense score."
     )
@@ -219,6 +233,8 @@ class Settings(BaseSettings):
             home_region=self.home_region,
             expired=self.expired,
             expired_share=self.expired_share,
+            lead_share=self.lead_share,
+            announcement_share=self.announcement_share,
             rerank_depth=self.rerank_depth,
             rerank_weight=self.rerank_weight,
             rerank_scope=self.rerank_scope,
