@@ -280,6 +280,7 @@ class Retriever:
         return _into_places(scored, order, keys, new, "intro")
 
     def _introduction_share(self, passage: Passage) -> float:
+        """The share of its score ``passage`` is placed by: the lead's, the announcement's, or all of it."""
         if carries_headline(passage):
             return self.config.lead_share
         if announces_what_follows(passage):
