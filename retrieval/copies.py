@@ -33,10 +33,15 @@ def copy_key(passage: Passage) -> str | None:
 def near_copies(first: str, second: str) -> bool:
     """True when two copy keys match for ``NEAR_COPY_SIMILARITY`` of their characters (difflib's ratio): the same
     clause, lightly edited."""
-    # difflib's upper bounds first, the length's and the shared characters' (real_quick_ratio, quick_ratio), the
-    # second from cached counts: a matcher indexes ``second`` as it is made, the costly part of most checks.
+    # Cheap necessary conditions first; a matcher indexes ``second`` as it is made, the costly part of most checks.
+    # The ratio is 2M / (len(first) + len(second)) for M matched characters, so at most a tenth of all the characters
+    # go unmatched: the longer text's surplus, and every character of one text that the other lacks altogether.
     most = NEAR_COPY_SIMILARITY * (len(first) + len(second)) / 2
-    if min(len(first), len(second)) < most or (_characters(first) & _characters(second)).total() < most:
+    unmatched = len(first) + len(second) - 2 * most
+    if min(len(first), len(second)) < most or len(_character_set(first) ^ _character_set(second)) > unmatched:
+        return False
+    # difflib's quick_ratio, from cached counts: the characters the two share, counted.
+    if (_characters(first) & _characters(second)).total() < most:
         return False
     return SequenceMatcher(None, first, second, autojunk=False).ratio() >= NEAR_COPY_SIMILARITY
 
@@ -44,3 +49,8 @@ def near_copies(first: str, second: str) -> bool:
 @lru_cache(maxsize=4096)
 def _characters(text: str) -> Counter[str]:
     return Counter(text)
+
+
+@lru_cache(maxsize=4096)
+def _character_set(text: str) -> frozenset[str]:
+    return frozenset(text)

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import random
 import shutil
+from difflib import SequenceMatcher
 from pathlib import Path
 
 import httpx
 import pytest
 
 from index.embedders import Embedder
-from retrieval.copies import copy_key, near_copies
+from retrieval.copies import NEAR_COPY_SIMILARITY, copy_key, near_copies
 from service.settings import Settings
 from tests.conftest import FIXTURES, LiveServer, open_local, search
 
@@ -74,3 +76,28 @@ def test_a_lightly_edited_copy_is_folded_too(tmp_path: Path, embedder: Embedder)
         "对符合条件的出口企业，正常出口退税的平均办理时间压缩至5个工作日以内。",
         "企业可通过电子税务局申报出口退税，无需报送纸质资料。",
     )
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_near_copies_agrees_with_difflib_on_edited_clauses(seed: int) -> None:
+    """The cheap checks before the matcher only ever spare it a pair it would reject: over clauses edited by a few
+    characters (some the other text never holds), the answer is difflib's ratio against the threshold."""
+    rng = random.Random(seed)
+    alphabet = "企业出口退税办理时间工作日以内申报资料电子税务局纳税人可通过符合条件的正常平均压缩至无需报送纸质"
+    for _ in range(300):
+        first = "".join(rng.choice(alphabet) for _ in range(rng.randint(30, 120)))
+        second = list(first)
+        for _ in range(rng.randint(0, 12)):
+            at = rng.randrange(len(second))
+            edit = rng.choice(("replace", "insert", "delete", "foreign"))
+            if edit == "replace":
+                second[at] = rng.choice(alphabet)
+            elif edit == "insert":
+                second.insert(at, rng.choice(alphabet))
+            elif edit == "delete" and len(second) > 1:
+                del second[at]
+            else:  # a character the first text lacks altogether
+                second[at] = rng.choice("甲乙丙丁戊己庚辛")
+        edited = "".join(second)
+        ratio = SequenceMatcher(None, first, edited, autojunk=False).ratio()
+        assert near_copies(first, edited) == (ratio >= NEAR_COPY_SIMILARITY), (first, edited, ratio)
