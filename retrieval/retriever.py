@@ -352,13 +352,13 @@ class Retriever:
         rerank_top: float | None,
         elsewhere: bool,
     ) -> Evidence:
+        """How strongly the best clauses match: the dense leg's best score, and the share of the question's term weight
+        the best clause holds (the BM25 leg's best, or in dense mode the dense leg's)."""
         dense, lexical = runs.get("dense"), runs.get("bm25")
-        coverage = None
-        if lexical is not None:
-            best = next(iter(lexical), None)
-            coverage = (
-                0.0 if best is None else term_coverage(query_terms, snapshot.passage_terms(best), snapshot.term_weight)
-            )
+        best = next(iter(lexical if lexical is not None else dense or {}), None)
+        coverage = (
+            0.0 if best is None else term_coverage(query_terms, snapshot.passage_terms(best), snapshot.term_weight)
+        )
         dense_top = max(dense.values(), default=0.0) if dense is not None else None
         level = None
         if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:

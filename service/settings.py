@@ -194,6 +194,11 @@ class Settings(BaseSettings):
         _RANKING.thresholds.above_chit_chat,
         description="How far a Chinese question's dense evidence must stand above chit-chat's in the library; off: not asked.",
     )
+    answerable_coverage_credit: float = Field(
+        _RANKING.thresholds.coverage_credit,
+        ge=0,
+        description="How much of the chit-chat margin is let off a question, times the share of its term weight its best clause holds.",
+    )
     answerable_full_coverage: float = Field(
         _RANKING.thresholds.full_coverage,
         ge=0,
@@ -239,13 +244,14 @@ class Settings(BaseSettings):
             rerank_weight=self.rerank_weight,
             rerank_scope=self.rerank_scope,
             thresholds=Thresholds(
-                self.answerable_min_dense,
-                self.answerable_min_coverage,
-                self.answerable_min_dense_other_languages,
-                self.answerable_min_rerank,
-                self.answerable_above_chit_chat,
-                self.answerable_full_coverage,
-                self.answerable_other_place,
+                min_dense=self.answerable_min_dense,
+                min_coverage=self.answerable_min_coverage,
+                min_dense_other_languages=self.answerable_min_dense_other_languages,
+                min_rerank=self.answerable_min_rerank,
+                above_chit_chat=self.answerable_above_chit_chat,
+                coverage_credit=self.answerable_coverage_credit,
+                full_coverage=self.answerable_full_coverage,
+                other_place=self.answerable_other_place,
             ),
         )
 

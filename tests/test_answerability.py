@@ -33,12 +33,22 @@ EVERYDAY_NOTICE = """关于居民日常生活小常识的宣传材料
 
 def test_a_chinese_question_below_chit_chat_is_answerable_only_if_one_clause_holds_its_terms() -> None:
     evidence = Evidence(dense_top=2.30, term_coverage=0.5, chinese=True, chit_chat_level=2.28)
-    assert not is_answerable(evidence, Thresholds())  # 2.30 is not 0.05 above 2.28
+    assert not is_answerable(evidence, Thresholds())  # 2.30 is not 0.08 - 0.08 * 0.5 = 0.04 above 2.28
     assert is_answerable(evidence._replace(term_coverage=0.8), Thresholds())  # a keyword question, all its terms
-    assert is_answerable(evidence._replace(dense_top=2.34), Thresholds())
+    assert is_answerable(evidence._replace(dense_top=2.33), Thresholds())
     assert is_answerable(evidence, Thresholds(above_chit_chat=None))
     assert is_answerable(evidence._replace(chinese=False), Thresholds())  # the chit-chat is Chinese
     assert is_answerable(evidence._replace(rerank_top=0.9), Thresholds(min_rerank=0.5))  # a reranker decides alone
+
+
+def test_the_more_of_its_terms_the_best_clause_holds_the_less_a_question_must_stand_above_chit_chat() -> None:
+    thresholds = Thresholds(above_chit_chat=0.08, coverage_credit=0.08)
+    few_words = Evidence(dense_top=2.35, term_coverage=0.1, chinese=True, chit_chat_level=2.28)  # 0.07 above
+    assert not is_answerable(few_words, thresholds)  # 0.08 - 0.008 asked
+    assert is_answerable(few_words._replace(term_coverage=0.6), thresholds)  # 0.08 - 0.048 asked
+    assert not is_answerable(few_words._replace(term_coverage=None), thresholds)  # unknown: no credit
+    assert not is_answerable(few_words._replace(term_coverage=0.6), thresholds._replace(coverage_credit=0))
+    assert Settings(answerable_coverage_credit=0.02).ranking_config().thresholds.coverage_credit == 0.02
 
 
 def test_chit_chat_is_flagged_and_a_real_question_answered_on_the_default_notice(default_index: DirectoryIndex) -> None:
