@@ -22,6 +22,7 @@ class Evidence(NamedTuple):
     rerank_top: float | None = None  # the reranker's best raw score, where one read the candidates
     chit_chat_level: float | None = None  # the dense evidence chit-chat reaches in this library (chit_chat.py)
     elsewhere: bool = False  # every one of the best clauses is another place's than the question's (jurisdiction.py)
+    wordless: bool = False  # the question holds no letter of any script: punctuation, digits or symbols alone
 
 
 class Thresholds(NamedTuple):
@@ -69,6 +70,11 @@ class Thresholds(NamedTuple):
     other_place: bool = True
 
 
+def has_words(question: str) -> bool:
+    """True if ``question`` holds a letter of any script (a Chinese character, a Latin letter, …)."""
+    return any(character.isalpha() for character in question)
+
+
 def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: Callable[[str], float]) -> float:
     """The weighted share of the question's distinct terms that the passage contains."""
     weights = {term: weight(term) for term in set(query_terms)}
@@ -79,7 +85,10 @@ def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: C
 def is_answerable(evidence: Evidence, thresholds: Thresholds) -> bool:
     """True when the reranker's best score reaches its threshold; without both, when the dense or the lexical
     evidence is strong enough, and a Chinese question's dense evidence stands above chit-chat's; never when the
-    best clauses are all another place's than the one the question names."""
+    best clauses are all another place's than the one the question names; never for a question without a word
+    (？？？, 123), which asks nothing the notices could answer, though its closest clauses are still shown."""
+    if evidence.wordless:
+        return False
     if thresholds.other_place and evidence.elsewhere:
         return False
     if evidence.rerank_top is not None and thresholds.min_rerank is not None:

@@ -51,6 +51,18 @@ def test_the_more_of_its_terms_the_best_clause_holds_the_less_a_question_must_st
     assert Settings(answerable_coverage_credit=0.02).ranking_config().thresholds.coverage_credit == 0.02
 
 
+def test_a_question_without_a_word_is_never_answerable_though_its_closest_clauses_are_shown(
+    default_index: DirectoryIndex,
+) -> None:
+    retriever = Retriever(default_index)
+    for wordless in ("？？？", "。", "123", "!!! ..."):
+        retrieval = retriever.search(RetrievalRequest(wordless, top_k=3))
+        assert not retrieval.answerable and len(retrieval.hits) == 3, wordless
+    for worded in ("AEO", ANSWERED):  # an acronym the notice holds is a word
+        assert retriever.search(RetrievalRequest(worded)).answerable, worded
+    assert not is_answerable(Evidence(dense_top=9.0, term_coverage=1.0, chinese=False, wordless=True), Thresholds())
+
+
 def test_chit_chat_is_flagged_and_a_real_question_answered_on_the_default_notice(default_index: DirectoryIndex) -> None:
     retriever = Retriever(default_index)
     flagged = sum(not retriever.search(RetrievalRequest(question)).answerable for question in chit_chat_questions())
