@@ -60,6 +60,12 @@ _CHROME = re.compile(
     # a news page's links to more reading, and a report's byline or reprint note on a line of its own
     r"|^[>》»\s]*(详细阅读|延伸阅读|相关阅读|相关新闻|新闻多一点)\s*[>》»:：]*$|^[(（](记者|转自)[^)）]{1,16}[)）]$|^新华社发$"
 )
+# Page furniture a page scraped into one line runs into the text: (河南日报记者 曹萍）责任编辑：银新玉 after the last
+# sentence, 【 打印本页】 【 关闭窗口】 after the signing date, 扫一扫在手机打开当前页 (相关解读).
+_FURNITURE = re.compile(
+    r"(?:[(（][^()（）]{0,20}记者[^()（）]{0,20}[)）]\s*)?责任编辑\s*[:：]\s*[^\s，。；,;]{1,8}"
+    r"|【\s*(?:打印本页|关闭窗口)\s*】|扫一扫在手机打开当前页(?:[ \t\u3000]*相关解读(?=[ \t\u3000]*(?:[\r\n]|$)))?"
+)
 _PUBLISHED = re.compile(r"(发布时间|发布日期|发文日期|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _DATE_LINE = re.compile(rf"^([0-9０-９]{{4}}|[{_CN_DIGITS}]{{4}})年({_NUM}|{_CN})月({_NUM}|{_CN})日$")
 # A 文号's prefix (京政办发, 人社部发) starts where the Chinese before it ends: 天津市卫健委津卫医政【2020】100号 in
@@ -106,6 +112,11 @@ def to_int(numeral: str) -> int:
         else:
             digit = _CN_VALUE[ch]
     return total + digit
+
+
+def without_page_furniture(text: str) -> str:
+    """``text`` with the page furniture run into its lines blanked out: the same length, so offsets into it hold."""
+    return _FURNITURE.sub(lambda match: " " * len(match.group()), text)
 
 
 def is_page_chrome(line: str) -> bool:

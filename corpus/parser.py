@@ -124,7 +124,8 @@ def parse_notice(
 ) -> tuple[Document, list[Passage]]:
     """Parse one notice's text into its document record and its passages, in reading order; ``source_url`` is
     where the public can read it, if known."""
-    all_lines = split_segments(text)
+    # The notice's text, as its clauses quote it, is without the page furniture run into its lines.
+    all_lines = split_segments(clean := markers.without_page_furniture(text))
     lines = [line for line in all_lines if not markers.is_page_chrome(line.text) or markers.notice_title(line.text)]
     published = next((d for line in all_lines[:40] if (d := markers.published_date(line.text))), None)
     title, body_from = _find_title(lines, doc_id)
@@ -143,7 +144,7 @@ def parse_notice(
         title=title,
         citation_title=_citation_title(title),
         source_file=source_file,
-        text=text,
+        text=clean,
         identity=read_identity(title, issuer, signed or published, _number(title, text), text, source_url),
     )
     passages = _finish(walk, document)

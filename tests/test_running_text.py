@@ -78,6 +78,31 @@ def test_identity_of_a_scraped_notice_from_running_text() -> None:
     assert (document.identity.issuer, document.identity.date) == ("某市商务局", "2020-02-10")
 
 
+@pytest.mark.parametrize(
+    "furniture",
+    [
+        "责任编辑：李四",
+        "【 打印本页】 【 关闭窗口】",
+        "扫一扫在手机打开当前页",
+        "（记者 王五）责任编辑：李四 扫一扫在手机打开当前页",
+    ],
+)
+def test_page_furniture_run_into_the_text_is_no_part_of_any_clause(furniture: str) -> None:
+    """A page scraped into one line runs its footer into the last clause: the clause, its words and the signature
+    are as without it."""
+    document, passages = parse_notice("scraped", f"{ONE_LINE}{furniture}", "scraped.txt")  # run into the date
+    _, clean = parse_notice("scraped", ONE_LINE, "scraped.txt")
+    assert [key(p) for p in passages] == [key(p) for p in clean]
+    assert not any(word in p.text for p in passages for word in ("责任编辑", "打印本页", "关闭窗口", "扫一扫"))
+    assert (document.identity.issuer, document.identity.date) == ("某市商务局", "2020-02-10")
+
+
+def test_furniture_words_in_a_sentence_stay_in_it() -> None:
+    text = "关于加强扫码登记的通知 一、进入小区的居民都要扫一扫二维码，系统会自动识别隔离期。 二、各社区每日报告。"
+    _, passages = parse_notice("scan", text, "scan.txt")
+    assert any("都要扫一扫二维码" in p.text for p in passages)
+
+
 def test_a_notice_cited_in_brackets_is_not_the_notices_own_number() -> None:
     text = "关于做好复工的通知 根据《省政府关于复工的意见》（某政发〔2020〕3号）要求，现通知如下。各单位要做好准备。"
     document, _ = parse_notice("cited", text, "cited.txt")
