@@ -1,9 +1,11 @@
-"""Decide whether the notices answer a question at all: not where the question names a place (or an organ of the
-central government) and the best clauses are all another place's (or local); else from the reranker's judgement
+"""Decide whether the notices answer a question at all: not where it has no word, or a word or two of another script
+that no clause holds; not where the question names a place (or an organ of the central government) and the best
+clauses are all another place's (or local); else from the reranker's judgement
 where one has read the candidates and a threshold is set for it, else from the evidence of both legs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
@@ -22,7 +24,7 @@ class Evidence(NamedTuple):
     rerank_top: float | None = None  # the reranker's best raw score, where one read the candidates
     chit_chat_level: float | None = None  # the dense evidence chit-chat reaches in this library (chit_chat.py)
     elsewhere: bool = False  # every one of the best clauses is another place's than the question's (jurisdiction.py)
-    wordless: bool = False  # the question holds no letter of any script: punctuation, digits or symbols alone
+    words: int | None = None  # the question's words: runs of letters of any script (None: not counted)
 
 
 class Thresholds(NamedTuple):
@@ -70,9 +72,14 @@ class Thresholds(NamedTuple):
     other_place: bool = True
 
 
-def has_words(question: str) -> bool:
-    """True if ``question`` holds a letter of any script (a Chinese character, a Latin letter, …)."""
-    return any(character.isalpha() for character in question)
+# Fewer words than this in a script other than Chinese, none of which any clause holds, ask nothing the notices answer.
+FEW_WORDS = 3
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def word_count(question: str) -> int:
+    """The runs of letters in ``question``, of any script (Chinese characters, Latin letters, …): 0 for ？？？ or 123."""
+    return len(_WORD.findall(question))
 
 
 def term_coverage(query_terms: Iterable[str], passage_terms: set[str], weight: Callable[[str], float]) -> float:
@@ -86,8 +93,12 @@ def is_answerable(evidence: Evidence, thresholds: Thresholds) -> bool:
     """True when the reranker's best score reaches its threshold; without both, when the dense or the lexical
     evidence is strong enough, and a Chinese question's dense evidence stands above chit-chat's; never when the
     best clauses are all another place's than the one the question names; never for a question without a word
-    (？？？, 123), which asks nothing the notices could answer, though its closest clauses are still shown."""
-    if evidence.wordless:
+    (？？？, 123), nor for a word or two in another script that no clause holds (hello, asdf): they ask nothing the
+    notices could answer, though their closest clauses are still shown."""
+    if evidence.words == 0:
+        return False
+    few_foreign_words = evidence.words is not None and not evidence.chinese and evidence.words < FEW_WORDS
+    if few_foreign_words and not evidence.term_coverage:
         return False
     if thresholds.other_place and evidence.elsewhere:
         return False

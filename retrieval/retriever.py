@@ -20,8 +20,9 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    ``notice``; or of all, ``all``) are read with the question; the
    reranker's score (a probability: a clause it is unsure of moves little) takes ``rerank_weight`` of their final
    score (``rerank``), the first stage's score, over the best one's, the rest.
-4. Answerability: not for a question without a word (？？？, 123), nor where the question names a place (or a central
-   organ) and the best clauses are all another place's (or local); else from the reranker's best score where it read the candidates and the config sets a
+4. Answerability: not for a question without a word (？？？, 123) or of a word or two in another script that no clause
+   holds (hello), nor where the question names a place (or a central organ) and the best clauses are all another
+   place's (or local); else from the reranker's best score where it read the candidates and the config sets a
    threshold for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat
    reaches in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
@@ -43,7 +44,7 @@ from index.clauses import lexical_text
 from index.contract import Filters, Readable, Scores, Snapshot
 from index.errors import IndexUnavailableError
 from index.tokenizer import Tokenizer, has_chinese, normalize
-from retrieval.answerability import PLACE_EVIDENCE_DEPTH, Evidence, has_words, is_answerable, term_coverage
+from retrieval.answerability import PLACE_EVIDENCE_DEPTH, Evidence, is_answerable, term_coverage, word_count
 from retrieval.chit_chat import chit_chat_level, chit_chat_vectors
 from retrieval.citation import Citation
 from retrieval.config import RankingConfig
@@ -364,7 +365,7 @@ class Retriever:
         chinese = has_chinese(query)
         if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:
             level = self._chit_chat_level(snapshot)
-        return Evidence(dense_top, coverage, chinese, rerank_top, level, elsewhere, wordless=not has_words(query))
+        return Evidence(dense_top, coverage, chinese, rerank_top, level, elsewhere, word_count(query))
 
     def _elsewhere(self, snapshot: Snapshot, query: str, order: list[str]) -> bool:
         """Whether the notices of the best ``PLACE_EVIDENCE_DEPTH`` clauses are all another place's than the one the

@@ -60,7 +60,18 @@ def test_a_question_without_a_word_is_never_answerable_though_its_closest_clause
         assert not retrieval.answerable and len(retrieval.hits) == 3, wordless
     for worded in ("AEO", ANSWERED):  # an acronym the notice holds is a word
         assert retriever.search(RetrievalRequest(worded)).answerable, worded
-    assert not is_answerable(Evidence(dense_top=9.0, term_coverage=1.0, chinese=False, wordless=True), Thresholds())
+    assert not is_answerable(Evidence(dense_top=9.0, term_coverage=1.0, chinese=False, words=0), Thresholds())
+
+
+def test_a_word_or_two_in_another_script_that_no_clause_holds_is_not_answerable(default_index: DirectoryIndex) -> None:
+    retriever = Retriever(default_index)
+    for few in ("hello", "asdf", "Thanks", "ok!"):
+        assert not retriever.search(RetrievalRequest(few)).answerable, few
+    assert retriever.search(RetrievalRequest("Can foreigners get a work permit?")).answerable  # a question is asked
+    few_words = Evidence(dense_top=2.1, term_coverage=0.0, chinese=False, words=2)
+    assert not is_answerable(few_words, Thresholds())
+    assert is_answerable(few_words._replace(term_coverage=0.5), Thresholds())  # a clause holds one of them (AEO)
+    assert is_answerable(few_words._replace(words=3), Thresholds())
 
 
 def test_chit_chat_is_flagged_and_a_real_question_answered_on_the_default_notice(default_index: DirectoryIndex) -> None:
