@@ -268,7 +268,8 @@ class SearchResponse(BaseModel):
     query: str
     mode: Mode
     answerable: bool = Field(
-        description="False when no clause matches strongly enough for the notices to answer the question."
+        description="False when no clause matches strongly enough for the notices to answer the question, or it "
+        "asks nothing (？？？, hello)."
     )
     results: list[SearchResult]
     took_ms: float
