@@ -125,7 +125,8 @@ def parse_notice(
     """Parse one notice's text into its document record and its passages, in reading order; ``source_url`` is
     where the public can read it, if known."""
     # The notice's text, as its clauses quote it, is without the page furniture run into its lines.
-    all_lines = split_segments(clean := markers.without_page_furniture(text))
+    clean = markers.without_page_furniture(text)
+    all_lines = split_segments(clean)
     lines = [line for line in all_lines if not markers.is_page_chrome(line.text) or markers.notice_title(line.text)]
     published = next((d for line in all_lines[:40] if (d := markers.published_date(line.text))), None)
     title, body_from = _find_title(lines, doc_id)

@@ -17,9 +17,7 @@ class Evidence(NamedTuple):
     """How strongly the best passages match: ``None`` for a leg the mode did not run."""
 
     dense_top: float | None  # dense score of the best passage (its similarity plus its best sentence's)
-    term_coverage: (
-        float | None
-    )  # share of the question's term weight the best passage contains (BM25's; dense's in dense mode)
+    term_coverage: float | None  # share of the question's term weight the best passage holds (in dense mode, dense's)
     chinese: bool  # whether the question has Chinese characters
     rerank_top: float | None = None  # the reranker's best raw score, where one read the candidates
     chit_chat_level: float | None = None  # the dense evidence chit-chat reaches in this library (chit_chat.py)
