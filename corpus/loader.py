@@ -20,7 +20,7 @@ from corpus.reader import (
 
 DEFAULT_CORPUS_DIR = Path(__file__).parent / "notices"
 # Bump when parsing changes, so that indexes built by an older parser are rebuilt (index.clauses.indexed_version).
-PARSER_VERSION = "17"
+PARSER_VERSION = "18"
 
 
 class CorpusError(ValueError):

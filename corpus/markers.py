@@ -83,6 +83,8 @@ _NOTICE_TITLE = re.compile(
 )
 # A title at the end of a line that holds page text before it: "当前位置:首页 政策法规 广西…关于印发…的通知".
 _TRAILING_TITLE = re.compile(r"(?:^|\s)(\S*关于.{2,90}的(?:通知|决定|意见|批复|公告|通告|函))$")
+# A title a page prints in brackets above the notice's own heading: （关于…的公告）.
+_IN_BRACKETS = re.compile(r"^[（(]\s*(关于[^（()）]+)\s*[）)]$")
 _OPENING = re.compile(r"([^\s。；;！!？?]+)")
 _LABEL = re.compile(r"^([\u4e00-\u9fff][\u4e00-\u9fff\s]{0,5})[:：]")
 
@@ -169,6 +171,7 @@ def notice_title(line: str) -> str | None:
     """The title of a notice (关于…的通知, …办法, …方案) that ``line`` is, or ends with after page text."""
     if _SENTENCE_END.search(line):
         return None
+    line = _IN_BRACKETS.sub(r"\1", line)
     match = _TRAILING_TITLE.search(line)
     if match:
         return match.group(1)

@@ -50,8 +50,10 @@ _TITLE_DATE = re.compile(
 )
 _PUBLIC_NOTE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[(（]此件")
 _KIND_NAMES = "通知|意见|决定|公告|通告|办法|方案|规定|措施|细则"
+# The issuing organ's masthead (海关总署公告, 天津市商务局文件), which some pages print under the notice's title.
+_MASTHEAD = re.compile(r"^[\u4e00-\u9fff]{2,30}?(?:政府|办公厅|委员会|[局厅委院部署办])(?:公告|文件)$")
 _OWN_HEADING = re.compile(
-    rf"(?:^|\s)((?:\S+\s+){{0,3}}关于[^。；！？!?，,]{{2,90}}?的?(?:若干)?(?:{_KIND_NAMES}))(?=\s|[(（]|$)"
+    rf"(?:^|\s)((?:\S+\s+){{0,5}}\S*?关于[^。；！？!?，,]{{2,90}}?的?(?:若干)?(?:{_KIND_NAMES}))(?=\s|[(（]|$)"
 )
 _ANNOUNCEMENT_NUMBER = re.compile(
     r"(?<![《（(\u4e00-\u9fff])((?:[\u4e00-\u9fff]{2,20}[ \u3000\xa0])*[\u4e00-\u9fff]{2,20}公告\s*\d{4}\s*年\s*第\s*\d{1,4}\s*号)(?![)）])"
@@ -175,7 +177,7 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
             fuller = _clean_title(below) if markers.notice_title(below) else ""
             if fuller.endswith(title) and (fuller == title or _ORGAN.match(fuller.removesuffix(title))):
                 return fuller, i + 2
-            return title, i + 1
+            return title, i + 2 if _MASTHEAD.match(below) else i + 1
         if markers.has_sentence(line.text):
             break
     if lines and markers.is_short_line(lines[0].text):
@@ -218,7 +220,11 @@ def _own_heading(text: str) -> str:
     match = _OWN_HEADING.search(text, 0, 200)
     if not match:
         return ""
-    *before, heading = re.split(r"\s+(?=关于)", match.group(1), maxsplit=1)
+    *before, heading = re.split(r"\s+(?=\S*?关于)", match.group(1), maxsplit=1)
+    # The last organ may run into 关于 (…营业管理部 北京市审计局关于…); nothing else may.
+    run_in = heading.partition("关于")[0]
+    if run_in and not _ORGAN.match(run_in):
+        return ""
     organs = before[0].split() if before else []
     while organs and not _ORGAN.match(organs[0]):
         organs.pop(0)

@@ -269,6 +269,26 @@ def test_a_document_heading_after_a_news_headline_is_the_title_and_its_bracketed
     assert document.identity.date == "2020-02-09"
 
 
+def test_a_title_in_brackets_above_the_heading_is_the_title() -> None:
+    text = "（关于捐赠物资办理通关手续的公告）\n丑省税务局公告\n为确保捐赠物资快速通关，现公告如下：\n一、全力保障通关"
+    assert read(text).title == "关于捐赠物资办理通关手续的公告"
+    assert not any("丑省税务局公告" in passage for passage in passages_of(text))  # the organ's masthead is no clause
+    assert read("（第3号）\n关于延长申报期限的公告\n现将有关事项公告如下。").title == "关于延长申报期限的公告"
+
+
+def test_a_heading_whose_last_of_many_organs_runs_into_it_keeps_them_all() -> None:
+    text = (
+        "子市财政局 子市发展和改革委员会 子市经济和信息化局 子市审计局关于强化重点企业资金支持的紧急通知 "
+        "子财金融〔2020〕5号 各区财政局：为保障供应，现通知如下。\n一、加快拨付\n尽快拨付资金。"
+    )
+    document = read(text)
+    assert (
+        document.title == "子市财政局子市发展和改革委员会子市经济和信息化局子市审计局关于强化重点企业资金支持的紧急通知"
+    )
+    assert document.identity.issuer == "子市财政局子市发展和改革委员会子市经济和信息化局子市审计局"
+    assert document.identity.kind == "通知"
+
+
 @pytest.mark.parametrize(
     ("ending", "issuer", "date"),
     [
