@@ -115,7 +115,8 @@ class Retriever:
                 order, rerank_top = self._rerank(snapshot, self.reranker, request.query, order, scored)
             hits = self._hits(snapshot, order, scored, set(query_terms), request.top_k)
             elsewhere = self._elsewhere(snapshot, request.query, order)
-            evidence = self._evidence(snapshot, runs, query_terms, request.query, rerank_top, elsewhere)
+            vector = vectors.get(request.query)
+            evidence = self._evidence(snapshot, runs, query_terms, request.query, vector, rerank_top, elsewhere)
         took_ms = round((time.perf_counter() - started) * 1000, 2)
         answerable = is_answerable(evidence, self.config.thresholds)
         return Retrieval(hits, evidence, answerable, took_ms, request.query, embed_ms)
@@ -350,11 +351,13 @@ class Retriever:
         runs: dict[str, Scores],
         query_terms: list[str],
         query: str,
+        vector: np.ndarray | None,
         rerank_top: float | None,
         elsewhere: bool,
     ) -> Evidence:
         """How strongly the best clauses match: the dense leg's best score, and the share of the question's term weight
-        the best clause holds (the BM25 leg's best, or in dense mode the dense leg's)."""
+        the best clause holds (the BM25 leg's best, or in dense mode the dense leg's); for a question without Chinese,
+        how near its ``vector`` stands to the nearest chit-chat question."""
         dense, lexical = runs.get("dense"), runs.get("bm25")
         best = next(iter(lexical if lexical is not None else dense or {}), None)
         coverage = (
@@ -365,7 +368,14 @@ class Retriever:
         chinese = has_chinese(query)
         if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:
             level = self._chit_chat_level(snapshot)
-        return Evidence(dense_top, coverage, chinese, rerank_top, level, elsewhere, word_count(query))
+        similarity = None
+        if (
+            vector is not None
+            and not chinese
+            and self.config.thresholds.chit_chat_similarity_other_languages is not None
+        ):
+            similarity = float((chit_chat_vectors(self.store.embedder) @ vector).max())
+        return Evidence(dense_top, coverage, chinese, rerank_top, level, elsewhere, word_count(query), similarity)
 
     def _elsewhere(self, snapshot: Snapshot, query: str, order: list[str]) -> bool:
         """Whether the notices of the best ``PLACE_EVIDENCE_DEPTH`` clauses are all another place's than the one the

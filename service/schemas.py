@@ -268,8 +268,8 @@ class SearchResponse(BaseModel):
     query: str
     mode: Mode
     answerable: bool = Field(
-        description="False when no clause matches strongly enough for the notices to answer the question, or it "
-        "asks nothing (？？？, hello)."
+        description="False when no clause matches strongly enough for the notices to answer the question, it "
+        "asks nothing (？？？, hello), or, asked without Chinese, it stands near everyday chat (Tell me a joke)."
     )
     results: list[SearchResult]
     took_ms: float

@@ -190,6 +190,10 @@ class Settings(BaseSettings):
         _RANKING.thresholds.min_rerank,
         description="The reranker's best score at or above which a question is answerable; unset: the reranker's own.",
     )
+    answerable_chit_chat_similarity_other_languages: float | None = Field(
+        _RANKING.thresholds.chit_chat_similarity_other_languages,
+        description="Cosine to the nearest chit-chat question at which a question without Chinese is unanswered; off: not asked.",
+    )
     answerable_above_chit_chat: float | None = Field(
         _RANKING.thresholds.above_chit_chat,
         description="How far a Chinese question's dense evidence must stand above chit-chat's in the library; off: not asked.",
@@ -248,6 +252,7 @@ class Settings(BaseSettings):
                 min_coverage=self.answerable_min_coverage,
                 min_dense_other_languages=self.answerable_min_dense_other_languages,
                 min_rerank=self.answerable_min_rerank,
+                chit_chat_similarity_other_languages=self.answerable_chit_chat_similarity_other_languages,
                 above_chit_chat=self.answerable_above_chit_chat,
                 coverage_credit=self.answerable_coverage_credit,
                 full_coverage=self.answerable_full_coverage,
@@ -286,7 +291,7 @@ class Settings(BaseSettings):
         parse_reranker(value)
         return value
 
-    @field_validator("answerable_above_chit_chat", mode="before")
+    @field_validator("answerable_above_chit_chat", "answerable_chit_chat_similarity_other_languages", mode="before")
     @classmethod
     def _off_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() == "off" else value

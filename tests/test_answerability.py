@@ -74,6 +74,29 @@ def test_a_word_or_two_in_another_script_that_no_clause_holds_is_not_answerable(
     assert is_answerable(few_words._replace(words=3), Thresholds())
 
 
+def test_a_question_without_chinese_that_stands_near_chit_chat_is_not_answerable(default_index: DirectoryIndex) -> None:
+    retriever = Retriever(default_index)
+    for chat in ("What is the weather like tomorrow?", "Tell me a joke."):
+        retrieval = retriever.search(RetrievalRequest(chat, top_k=3))
+        assert not retrieval.answerable and len(retrieval.hits) == 3, chat
+        similarity = retrieval.evidence.chit_chat_similarity
+        assert similarity is not None and similarity >= Thresholds().chit_chat_similarity_other_languages, chat
+    asked = retriever.search(RetrievalRequest("Can the Qinzhou port area carry out parallel imports of cars?"))
+    assert asked.answerable
+    assert retriever.search(RetrievalRequest(ANSWERED)).evidence.chit_chat_similarity is None  # Chinese: the level
+    assert retriever.search(RetrievalRequest("Tell me a joke.", mode="bm25")).evidence.chit_chat_similarity is None
+    unasked = Retriever(default_index, RankingConfig(thresholds=Thresholds(chit_chat_similarity_other_languages=None)))
+    assert unasked.search(RetrievalRequest("Tell me a joke.")).answerable
+    near = Evidence(dense_top=2.1, term_coverage=0.0, chinese=False, words=3, chit_chat_similarity=0.81)
+    assert not is_answerable(near, Thresholds())
+    assert is_answerable(near._replace(chit_chat_similarity=0.79), Thresholds())
+    assert is_answerable(
+        near._replace(chinese=True, dense_top=2.3, chit_chat_level=2.0), Thresholds()
+    )  # the level decides
+    off = Settings(answerable_chit_chat_similarity_other_languages="off").ranking_config()
+    assert off.thresholds.chit_chat_similarity_other_languages is None
+
+
 def test_chit_chat_is_flagged_and_a_real_question_answered_on_the_default_notice(default_index: DirectoryIndex) -> None:
     retriever = Retriever(default_index)
     flagged = sum(not retriever.search(RetrievalRequest(question)).answerable for question in chit_chat_questions())
