@@ -1,7 +1,8 @@
 """Decide whether the notices answer a question at all: not where it has no word, or a word or two of another script
 that no clause holds; not where the question names a place (or an organ of the central government) and the best
-clauses are all another place's (or local); else from the reranker's judgement
-where one has read the candidates and a threshold is set for it, else from the evidence of both legs."""
+clauses are all another place's (or local); not where a question without Chinese stands near chit-chat; else from
+the reranker's judgement where one has read the candidates and a threshold is set for it, else from the evidence of
+both legs."""
 
 from __future__ import annotations
 
