@@ -123,3 +123,4 @@ def test_a_question_naming_a_central_organ_is_not_answered_by_local_notices_alon
     ):
         assert not Jurisdiction(question).elsewhere("广西壮族自治区"), question
     assert not Jurisdiction("餐厅的中央空调在疫情期间怎么消毒？").elsewhere("北京市")  # air conditioning
+    assert not Jurisdiction("财政部门对捐赠口罩的企业有什么税收优惠？").elsewhere("北京市")  # any place's department
