@@ -50,8 +50,6 @@ _TITLE_DATE = re.compile(
 )
 _PUBLIC_NOTE_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*[(（]此件")
 _KIND_NAMES = "通知|意见|决定|公告|通告|办法|方案|规定|措施|细则"
-# The issuing organ's masthead (海关总署公告, 天津市商务局文件), which some pages print under the notice's title.
-_MASTHEAD = re.compile(r"^[\u4e00-\u9fff]{2,30}?(?:政府|办公厅|委员会|[局厅委院部署办])(?:公告|文件)$")
 _OWN_HEADING = re.compile(
     rf"(?:^|\s)((?:\S+\s+){{0,5}}\S*?关于[^。；！？!?，,]{{2,90}}?的?(?:若干)?(?:{_KIND_NAMES}))(?=\s|[(（]|$)"
 )
@@ -177,7 +175,7 @@ def _find_title(lines: list[Segment], doc_id: str) -> tuple[str, int]:
             fuller = _clean_title(below) if markers.notice_title(below) else ""
             if fuller.endswith(title) and (fuller == title or _ORGAN.match(fuller.removesuffix(title))):
                 return fuller, i + 2
-            return title, i + 2 if _MASTHEAD.match(below) else i + 1
+            return title, i + 2 if _is_masthead(below) else i + 1
         if markers.has_sentence(line.text):
             break
     if lines and markers.is_short_line(lines[0].text):
@@ -205,6 +203,11 @@ def _with_organs_before(line: str, title: str) -> str:
     while before and _ORGAN.match(before[-1]) and before[-1] not in organs:
         organs.insert(0, before.pop())
     return " ".join([*organs, title])
+
+
+def _is_masthead(line: str) -> bool:
+    """The issuing organ's masthead (海关总署公告, 天津市商务局文件), which some pages print under the notice's title."""
+    return line.endswith(("公告", "文件")) and bool(_ORGAN.match(line[:-2]))
 
 
 def _is_banner(line: str) -> bool:

@@ -43,3 +43,8 @@ def chit_chat_vectors(embedder: Embedder) -> np.ndarray:
 def chit_chat_level(dense_tops: Sequence[float]) -> float:
     """The dense evidence that ``LEVEL_QUANTILE`` of the chit-chat questions reach at most, from each one's best."""
     return float(np.quantile(np.asarray(dense_tops, dtype=np.float64), LEVEL_QUANTILE))
+
+
+def nearest_chit_chat(embedder: Embedder, vector: np.ndarray) -> float:
+    """The cosine of a question's ``vector`` (normalised, as queries are) to the nearest chit-chat question's."""
+    return float((chit_chat_vectors(embedder) @ vector).max())

@@ -22,7 +22,7 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    score (``rerank``), the first stage's score, over the best one's, the rest.
 4. Answerability: not for a question without a word (？？？, 123) or of a word or two in another script that no clause
    holds (hello), nor where the question names a place (or a central organ) and the best clauses are all another
-   place's (or local); else from the reranker's best score where it read the candidates and the config sets a
+   place's (or local), nor for a question without Chinese that stands near chit-chat; else from the reranker's best score where it read the candidates and the config sets a
    threshold for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat
    reaches in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
@@ -45,7 +45,7 @@ from index.contract import Filters, Readable, Scores, Snapshot
 from index.errors import IndexUnavailableError
 from index.tokenizer import Tokenizer, has_chinese, normalize
 from retrieval.answerability import PLACE_EVIDENCE_DEPTH, Evidence, is_answerable, term_coverage, word_count
-from retrieval.chit_chat import chit_chat_level, chit_chat_vectors
+from retrieval.chit_chat import chit_chat_level, chit_chat_vectors, nearest_chit_chat
 from retrieval.citation import Citation
 from retrieval.config import RankingConfig
 from retrieval.copies import copy_key, near_copies
@@ -369,12 +369,9 @@ class Retriever:
         if dense is not None and chinese and self.config.thresholds.above_chit_chat is not None:
             level = self._chit_chat_level(snapshot)
         similarity = None
-        if (
-            vector is not None
-            and not chinese
-            and self.config.thresholds.chit_chat_similarity_other_languages is not None
-        ):
-            similarity = float((chit_chat_vectors(self.store.embedder) @ vector).max())
+        limit = self.config.thresholds.chit_chat_similarity_other_languages
+        if vector is not None and not chinese and limit is not None:
+            similarity = nearest_chit_chat(self.store.embedder, vector)
         return Evidence(dense_top, coverage, chinese, rerank_top, level, elsewhere, word_count(query), similarity)
 
     def _elsewhere(self, snapshot: Snapshot, query: str, order: list[str]) -> bool:
