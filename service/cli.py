@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from corpus import CorpusError
 from index import Index, IndexBuildError, IndexMismatchError, IndexReport
 from index.factory import open_index
-from retrieval import MODES, Retriever, make_reranker
+from retrieval import MODES
 from service.editors_report import build_report
 from service.log import configure_logging
 from service.question_log import log_files, read_records, utc_now
@@ -148,18 +148,13 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if args.strict else EXIT_DONE_WITH_REJECTS
 
 
-def _retriever(settings: Settings, index: Index) -> Retriever:
-    """The Retriever the service would rank ``index`` with, by ``settings``."""
-    return Retriever(index, settings.ranking_config(), make_reranker(settings.reranker, settings.reranker_device))
-
-
 def _search(args: argparse.Namespace, settings: Settings) -> int:
     filters = SearchFilters(**{name: value for name in _FILTERS if (value := getattr(args, name)) is not None})
     request = SearchRequest(query=args.query, top_k=args.top_k, mode=args.mode, filters=filters)
     index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
     if report.action != "loaded":
         _report(index, report)
-    response, _ = answer(_retriever(settings, index), request, uuid.uuid4().hex)
+    response, _ = answer(settings.retriever(index), request, uuid.uuid4().hex)
     if args.json:
         print(response.model_dump_json(indent=2))
         return 0
@@ -199,7 +194,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         searcher, setup = http_searcher(args.url, args.api_key), server_setup(args.url, args.api_key)
     else:
         index, _ = open_index(settings.index_config(), progress=sys.stderr.isatty())
-        retriever = _retriever(settings, index)
+        retriever = settings.retriever(index)
         searcher, setup = library_searcher(retriever), library_setup(retriever)
     splits = ["tuning", "heldout"] if args.split == "both" else [args.split]
     reports = [evaluate_split(split, searcher, modes) for split in splits]
@@ -229,7 +224,7 @@ def _eval_dataset(args: argparse.Namespace, settings: Settings, modes: list[str]
         index, report = open_index(settings.index_config(), progress=sys.stderr.isatty())
         if report.action != "loaded":
             _report(index, report)
-        retriever = _retriever(settings, index)
+        retriever = settings.retriever(index)
         searcher, setup = library_searcher(retriever), library_setup(retriever)
     report = evaluate_dataset(args.dataset, searcher, modes)
     print("\n".join(report.table()))

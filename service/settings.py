@@ -14,8 +14,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from corpus import DEFAULT_CORPUS_DIR
 from corpus.regions import region_named
 from index import EMBEDDER_KINDS, STORES
+from index.contract import Readable
 from index.factory import IndexConfig
-from retrieval import RankingConfig, Thresholds
+from retrieval import RankingConfig, Retriever, Thresholds, make_reranker
 from retrieval.config import RERANK_SCOPES
 from retrieval.rerankers import parse_reranker
 
@@ -228,6 +229,10 @@ class Settings(BaseSettings):
             passage_prefix=self.passage_prefix,
             auto_build=self.auto_build,
         )
+
+    def retriever(self, index: Readable) -> Retriever:
+        """The Retriever the service would rank ``index`` with, by these settings (its reranker loaded anew)."""
+        return Retriever(index, self.ranking_config(), make_reranker(self.reranker, self.reranker_device))
 
     def ranking_config(self) -> RankingConfig:
         """How the Retriever ranks, by these settings."""
