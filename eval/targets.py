@@ -1,0 +1,134 @@
+"""Measure the README's targets in one run: the NCP dev questions, the team's samples, the NCP questions asked of the
+default notice, and the gold set, all through the library ranked as the settings say (``POLICYQA_RERANKER`` …).
+
+    python -m eval.targets ../shared/external/ncppolicies /tmp/policyqa-targets
+
+The datasets and the two indexes (the 599 NCP notices; the default notice) are written under the work folder, outside
+the repository, and an index whose notices have not changed is loaded rather than built. The latency targets are
+``bench/load.py``'s and the identity ones ``python -m eval.identity.measure``'s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from eval.dataset_report import DatasetReport, evaluate_dataset
+from eval.harness import Flagging, library_searcher
+from eval.ncp import TEAM_DIR, convert, convert_across, convert_team
+from eval.report import evaluate_split
+from index.factory import open_index
+from service.settings import Settings
+
+# The team's held-out samples of questions on the NCP notices, with their off-topic questions.
+TEAM_SAMPLES = (TEAM_DIR, TEAM_DIR / "second", TEAM_DIR / "third")
+# The first stage's gold held-out figures when issue 18 was written: Hit@1, Recall@5, MRR@10.
+GOLD_BEFORE = {"hit_rate@1": 0.855, "recall@5": 0.934, "mrr@10": 0.894}
+MODE = "hybrid"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One row of the table: what is aimed at, what the run measured, and whether that meets it."""
+
+    aim: str
+    now: str
+    met: bool
+
+
+def measure(source: Path, work: Path, settings: Settings, team_samples: Sequence[Path] = TEAM_SAMPLES) -> list[Target]:
+    """Convert the datasets from ``source`` (an ncppolicies folder) into ``work``, index their notices there, ask
+    every question in hybrid mode and judge each target."""
+    ncp = _report(work, "ncp-dev", lambda target: convert(source, target), settings, "index-ncp")
+    samples = [
+        _report(
+            work, f"team-{number}", lambda target, team=team: convert_team(source, target, team), settings, "index-ncp"
+        )
+        for number, team in enumerate(team_samples, 1)
+    ]
+    across = _report(work, "across", lambda target: convert_across(source, target), settings, "index-default")
+    default_settings = settings.model_copy(
+        update={"corpus_dir": work / "across" / "notices", "index_dir": work / "index-default"}
+    )
+    index, _ = open_index(default_settings.index_config())
+    gold = evaluate_split("heldout", library_searcher(default_settings.retriever(index)), [MODE])
+    gold_now = gold.overall(gold.results[0])
+
+    answers, elsewhere = ncp.answer_metrics, ncp.elsewhere[MODE]
+    other_half = answers.get(f"{MODE}, other-half", {}).get("answer_hit@1", float("nan"))
+    targets = [
+        Target(
+            "NCP dev answer Hit@1 ≥ 0.70 (18)",
+            f"{answers[MODE]['answer_hit@1']:.3f}",
+            answers[MODE]["answer_hit@1"] >= 0.70,
+        ),
+        Target("NCP dev answer Hit@1 ≥ 0.65 on the other half (18)", f"{other_half:.3f}", other_half >= 0.65),
+        Target(
+            "NCP dev notice Hit@1 ≥ 0.88 (18, 19)",
+            f"{answers[MODE]['notice_hit@1']:.3f}",
+            answers[MODE]["notice_hit@1"] >= 0.88,
+        ),
+        Target(
+            "a top clause of another place ≤ 5% of questions that name one (19)",
+            f"{elsewhere[0]} of {elsewhere[1]}",
+            elsewhere[0] <= 0.05 * elsewhere[1],
+        ),
+        Target(
+            "gold held-out Hit@1 / Recall@5 / MRR@10 not worse than 0.855 / 0.934 / 0.894 (18)",
+            " / ".join(f"{gold_now[name]:.3f}" for name in GOLD_BEFORE),
+            all(round(gold_now[name], 3) >= before for name, before in GOLD_BEFORE.items()),
+        ),
+    ]
+    for number, sample in enumerate(samples, 1):
+        targets.append(
+            _off_topic(
+                f"off-topic ≥ 90% flagged at ≤ 5% of answerable, team sample {number} (18)", sample.flagging[MODE]
+            )
+        )
+    targets.append(
+        _off_topic("the same across corpora: NCP questions asked of the default notice (18)", across.flagging[MODE])
+    )
+    return targets
+
+
+def table(targets: Sequence[Target]) -> list[str]:
+    """The targets as markdown lines."""
+    rows = [f"| {t.aim} | {t.now} | {'yes' if t.met else 'no'} |" for t in targets]
+    return ["| target (issue) | now | met |", "|---|---|---|", *rows]
+
+
+def _report(work: Path, name: str, write: Callable[[Path], int], settings: Settings, index_name: str) -> DatasetReport:
+    """Write the dataset ``name`` with ``write``, index its notices in ``index_name`` and ask its questions."""
+    dataset = work / name
+    write(dataset)
+    settings = settings.model_copy(update={"corpus_dir": dataset / "notices", "index_dir": work / index_name})
+    index, _ = open_index(settings.index_config(), progress=sys.stderr.isatty())
+    return evaluate_dataset(dataset, library_searcher(settings.retriever(index)), [MODE])
+
+
+def _off_topic(aim: str, flagging: Flagging) -> Target:
+    flagged, wrongly = flagging.unanswerable_flagged, flagging.answerable_flagged
+    now = (
+        f"{flagged} of {flagging.unanswerable} ({flagged / max(flagging.unanswerable, 1):.1%}) at {wrongly} of "
+        f"{flagging.answerable} ({wrongly / max(flagging.answerable, 1):.1%})"
+    )
+    met = flagged >= 0.9 * flagging.unanswerable and wrongly <= 0.05 * flagging.answerable
+    return Target(aim, now, met)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="the ncppolicies folder (notices/, questions-dev.tsv)")
+    parser.add_argument("work", type=Path, help="where the datasets and indexes go, outside the repository")
+    args = parser.parse_args()
+    settings = Settings()
+    targets = measure(args.source, args.work, settings)
+    print(f"hybrid, reranker: {settings.reranker} (POLICYQA_RERANKER)")
+    print("\n".join(table(targets)))
+
+
+if __name__ == "__main__":
+    main()
