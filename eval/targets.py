@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.dataset_report import DatasetReport, evaluate_dataset
-from eval.harness import Flagging, library_searcher
+from eval.dataset_report import evaluate_dataset
+from eval.harness import Flagging, Searcher, library_searcher
 from eval.ncp import TEAM_DIR, convert, convert_across, convert_team
 from eval.report import evaluate_split
 from index.factory import open_index
@@ -42,19 +42,18 @@ class Target:
 def measure(source: Path, work: Path, settings: Settings, team_samples: Sequence[Path] = TEAM_SAMPLES) -> list[Target]:
     """Convert the datasets from ``source`` (an ncppolicies folder) into ``work``, index their notices there, ask
     every question in hybrid mode and judge each target."""
-    ncp = _report(work, "ncp-dev", lambda target: convert(source, target), settings, "index-ncp")
-    samples = [
-        _report(
-            work, f"team-{number}", lambda target, team=team: convert_team(source, target, team), settings, "index-ncp"
-        )
-        for number, team in enumerate(team_samples, 1)
-    ]
-    across = _report(work, "across", lambda target: convert_across(source, target), settings, "index-default")
-    default_settings = settings.model_copy(
-        update={"corpus_dir": work / "across" / "notices", "index_dir": work / "index-default"}
-    )
-    index, _ = open_index(default_settings.index_config())
-    gold = evaluate_split("heldout", library_searcher(default_settings.retriever(index)), [MODE])
+    convert(source, work / "ncp-dev")
+    for number, team in enumerate(team_samples, 1):
+        convert_team(source, work / f"team-{number}", team)
+    convert_across(source, work / "across")
+    # One index of the NCP notices serves the dev questions and the team's samples; one of the default notice serves
+    # the NCP questions asked of it and the gold set.
+    ncp_searcher = _searcher(settings, work / "ncp-dev" / "notices", work / "index-ncp")
+    default_searcher = _searcher(settings, work / "across" / "notices", work / "index-default")
+    ncp = evaluate_dataset(work / "ncp-dev", ncp_searcher, [MODE])
+    samples = [evaluate_dataset(work / f"team-{n}", ncp_searcher, [MODE]) for n in range(1, len(team_samples) + 1)]
+    across = evaluate_dataset(work / "across", default_searcher, [MODE])
+    gold = evaluate_split("heldout", default_searcher, [MODE])
     gold_now = gold.overall(gold.results[0])
 
     found = ncp.answer_metrics[MODE]
@@ -90,13 +89,11 @@ def table(targets: Sequence[Target]) -> list[str]:
     return ["| target (issue) | now | met |", "|---|---|---|", *rows]
 
 
-def _report(work: Path, name: str, write: Callable[[Path], int], settings: Settings, index_name: str) -> DatasetReport:
-    """Write the dataset ``name`` with ``write``, index its notices in ``index_name`` and ask its questions."""
-    dataset = work / name
-    write(dataset)
-    settings = settings.model_copy(update={"corpus_dir": dataset / "notices", "index_dir": work / index_name})
+def _searcher(settings: Settings, notices: Path, index_dir: Path) -> Searcher:
+    """The library's answers over an index of ``notices`` in ``index_dir``, built or loaded, ranked by ``settings``."""
+    settings = settings.model_copy(update={"corpus_dir": notices, "index_dir": index_dir})
     index, _ = open_index(settings.index_config(), progress=sys.stderr.isatty())
-    return evaluate_dataset(dataset, library_searcher(settings.retriever(index)), [MODE])
+    return library_searcher(settings.retriever(index))
 
 
 def _at_least(aim: str, value: float, bar: float) -> Target:

@@ -22,8 +22,8 @@ the same notices rank alike and a new store or reranker changes nothing in this 
    score (``rerank``), the first stage's score, over the best one's, the rest.
 4. Answerability: not for a question without a word (？？？, 123) or of a word or two in another script that no clause
    holds (hello), nor where the question names a place (or a central organ) and the best clauses are all another
-   place's (or local), nor for a question without Chinese that stands near chit-chat; else from the reranker's best score where it read the candidates and the config sets a
-   threshold for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat
+   place's (or local), nor for a question without Chinese that stands near chit-chat; else from the reranker's best
+   score where it read the candidates and the config sets a threshold for it, else from the legs' evidence, a Chinese question's dense evidence standing above what chit-chat
    reaches in the library (retrieval/chit_chat.py); each returned clause's best sentences; and copies of a clause (the same
    text in another notice) folded into the best ranked of them, so that the results hold each text once.
 """
